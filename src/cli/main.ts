@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// The `palisade` command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load-config.js';
+import { ConfigError } from '../errors.js';
+import { startServer } from '../server.js';
+
+const USAGE = `Usage: palisade <command> [options]
+
+Commands:
+  serve     start the TAXII 2.1 server
+
+Options for serve (environment variable in brackets):
+  --config FILE      YAML or JSON configuration file      [PALISADE_CONFIG]
+  --host HOST        address to bind (default 127.0.0.1)  [PALISADE_HOST]
+  --port PORT        port to bind (default 8000)          [PALISADE_PORT]
+  --data-dir DIR     data directory (default ./data)      [PALISADE_DATA_DIR]
+  -h, --help         show this help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== 'serve') {
+    process.stderr.write(`palisade: unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: {
+        config: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`palisade serve: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig(process.env, {
+      ...(values.config !== undefined ? { configFile: values.config } : {}),
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(values.port !== undefined ? { port: values.port } : {}),
+      ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`palisade: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const running = await startServer(config);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      running.close().then(resolve, resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`palisade: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,64 @@
+// Domain errors. No HTTP status codes live here: src/taxii/error-response.ts maps kinds to statuses.
+export type ErrorKind =
+  | 'invalid-request'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'not-acceptable'
+  | 'unsupported-media-type'
+  | 'payload-too-large'
+  | 'unprocessable'
+  | 'conflict'
+  | 'unavailable'
+  | 'internal';
+
+export abstract class PalisadeError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(message: string, opts: { details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.details = opts.details;
+  }
+}
+
+export class InvalidRequestError extends PalisadeError {
+  readonly kind = 'invalid-request';
+}
+export class UnauthenticatedError extends PalisadeError {
+  readonly kind = 'unauthenticated';
+}
+export class ForbiddenError extends PalisadeError {
+  readonly kind = 'forbidden';
+}
+export class NotFoundError extends PalisadeError {
+  readonly kind = 'not-found';
+}
+export class MethodNotAllowedError extends PalisadeError {
+  readonly kind = 'method-not-allowed';
+}
+export class NotAcceptableError extends PalisadeError {
+  readonly kind = 'not-acceptable';
+}
+export class UnsupportedMediaTypeError extends PalisadeError {
+  readonly kind = 'unsupported-media-type';
+}
+export class PayloadTooLargeError extends PalisadeError {
+  readonly kind = 'payload-too-large';
+}
+export class UnprocessableError extends PalisadeError {
+  readonly kind = 'unprocessable';
+}
+export class ConflictError extends PalisadeError {
+  readonly kind = 'conflict';
+}
+
+/** Raised at start-up; the process prints every problem and exits non-zero. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,92 @@
+// TAXII 2.1 wire shapes: §3.7 envelope, §4.1.1 discovery, §4.2.1 api-root, §4.3.1 status,
+// §5.1.1 collections, §5.2.1 collection, §5.3.1 manifest, §5.8.1 versions. Empty lists are
+// omitted (T-9): an empty result is `{}`.
+import { formatMicros } from '../stix/timestamps.js';
+import type { ApiRootRecord, CollectionRecord, Page, StatusDetail, StatusRecord, StoredVersion } from '../store/store.js';
+import type { Rights } from '../access/policy.js';
+import { TAXII_21 } from './media-types.js';
+
+export function apiRootResource(r: ApiRootRecord): object {
+  return {
+    title: r.title,
+    ...(r.description !== undefined ? { description: r.description } : {}),
+    versions: [TAXII_21],
+    max_content_length: r.maxContentLength,
+  };
+}
+
+export function collectionResource(c: CollectionRecord, rights: Rights): object {
+  return {
+    id: c.id,
+    title: c.title,
+    ...(c.description !== undefined ? { description: c.description } : {}),
+    ...(c.alias !== undefined ? { alias: c.alias } : {}),
+    can_read: rights.read,
+    can_write: rights.write,
+    media_types: c.mediaTypes,
+  };
+}
+
+function pageHead(page: Page<unknown>, next: string | undefined): string {
+  return page.more ? `"more":true,"next":${JSON.stringify(next)}` : '"more":false';
+}
+
+/** The envelope is assembled from the stored JSON texts without re-parsing them (DESIGN.md §3). */
+export function envelopeText(page: Page<StoredVersion>, next: string | undefined): string {
+  if (page.items.length === 0) return page.more ? `{${pageHead(page, next)}}` : '{}';
+  let body = `{${pageHead(page, next)},"objects":[`;
+  for (let i = 0; i < page.items.length; i++) {
+    if (i > 0) body += ',';
+    body += (page.items[i] as StoredVersion).json;
+  }
+  return `${body}]}`;
+}
+
+export function manifestResource(page: Page<StoredVersion>, next: string | undefined): object {
+  if (page.items.length === 0) return page.more ? { more: true, next } : {};
+  return {
+    more: page.more,
+    ...(page.more ? { next } : {}),
+    objects: page.items.map((v) => ({
+      id: v.id,
+      date_added: formatMicros(v.dateAdded),
+      version: v.version,
+      media_type: v.mediaType,
+    })),
+  };
+}
+
+export function versionsResource(page: Page<StoredVersion>, next: string | undefined): object {
+  if (page.items.length === 0) return page.more ? { more: true, next } : {};
+  return { more: page.more, ...(page.more ? { next } : {}), versions: page.items.map((v) => v.version) };
+}
+
+/** T-19: first and last date_added of this page; omitted on an empty page (A-3). */
+export function dateAddedHeaders(page: Page<StoredVersion>): Record<string, string> {
+  const first = page.items[0];
+  const last = page.items[page.items.length - 1];
+  if (!first || !last) return {};
+  return {
+    'X-TAXII-Date-Added-First': formatMicros(first.dateAdded),
+    'X-TAXII-Date-Added-Last': formatMicros(last.dateAdded),
+  };
+}
+
+function details(list: StatusDetail[]): object[] {
+  return list.map((d) => ({ id: d.id, version: d.version, ...(d.message !== undefined ? { message: d.message } : {}) }));
+}
+
+export function statusResource(s: StatusRecord): object {
+  return {
+    id: s.id,
+    status: s.status,
+    request_timestamp: formatMicros(s.requestTimestamp),
+    total_count: s.totalCount,
+    success_count: s.successes.length,
+    ...(s.successes.length > 0 ? { successes: details(s.successes) } : {}),
+    failure_count: s.failures.length,
+    ...(s.failures.length > 0 ? { failures: details(s.failures) } : {}),
+    pending_count: s.pendings.length,
+    ...(s.pendings.length > 0 ? { pendings: details(s.pendings) } : {}),
+  };
+}

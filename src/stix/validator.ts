@@ -1,0 +1,249 @@
+// STIX 2.1 §3 (common properties), §4–§7 (object types), §11 (customization): per-object ingest validation
+// (checklist S-1…S-48). JSON Schemas in schemas/stix are compiled once; each object goes to its type's schema.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import {
+  categoryOfCustomObject,
+  checkStixRules,
+  SCO_TYPES,
+  SDO_TYPES,
+  SMO_TYPES,
+  SRO_TYPES,
+  type StixCategory,
+} from './stix-rules.js';
+
+export type StixVerdict =
+  | { ok: true; id: string; type: string; specVersion: string }
+  | { ok: false; id?: string; reason: string };
+
+export interface StixValidator {
+  validate(obj: unknown): StixVerdict;
+}
+
+interface TypeEntry {
+  validate: ValidateFunction;
+  category: StixCategory | 'custom';
+}
+
+/** Schema folders and the STIX types each must hold, one `<type>.json` per type. */
+const SCHEMA_FOLDERS: readonly (readonly [folder: string, category: StixCategory, types: ReadonlySet<string>])[] = [
+  ['sdo', 'sdo', SDO_TYPES],
+  ['sro', 'sro', SRO_TYPES],
+  ['sco', 'sco', SCO_TYPES],
+  ['smo', 'smo', SMO_TYPES],
+];
+const SHARED_SCHEMAS = ['common.json', 'object-common.json'];
+const CUSTOM_SCHEMA = 'custom-object.json';
+
+/** Message annotation used in our schemas: keyword → reason shown to people. */
+const MESSAGES_KEYWORD = 'x-messages';
+
+export function createStixValidator(): StixValidator {
+  const schemaDir = join(findRepoRoot(), 'schemas', 'stix');
+  const ajv = new Ajv2020({
+    strict: true,
+    // anyOf/oneOf branches name properties declared by the surrounding schema (or by the common base
+    // through $ref), which strictRequired cannot see; it is off in ajv's own default strict mode too.
+    strictRequired: false,
+    allErrors: false,
+    // verbose puts the failing schema node and data on each error (used for readable reasons); it costs
+    // nothing on the success path.
+    verbose: true,
+    keywords: [MESSAGES_KEYWORD],
+    // Every pattern in schemas/stix is ASCII-only; non-unicode regexes are markedly faster in V8.
+    unicodeRegExp: false,
+  });
+  for (const file of SHARED_SCHEMAS) ajv.addSchema(readSchema(join(schemaDir, file)));
+
+  const byType = new Map<string, TypeEntry>();
+  for (const [folder, category, types] of SCHEMA_FOLDERS) {
+    const files = readdirSync(join(schemaDir, folder)).filter((f) => f.endsWith('.json'));
+    const found = new Set(files.map((f) => f.slice(0, -'.json'.length)));
+    for (const type of types) {
+      if (!found.has(type)) throw new Error(`STIX schema missing: schemas/stix/${folder}/${type}.json`);
+    }
+    for (const type of found) {
+      if (!types.has(type)) throw new Error(`unexpected STIX schema schemas/stix/${folder}/${type}.json`);
+      byType.set(type, { validate: ajv.compile(readSchema(join(schemaDir, folder, `${type}.json`))), category });
+    }
+  }
+  const custom: TypeEntry = { validate: ajv.compile(readSchema(join(schemaDir, CUSTOM_SCHEMA))), category: 'custom' };
+
+  /** The reason an object fails, or undefined when it is valid. */
+  function reasonToReject(obj: Record<string, unknown>): string | undefined {
+    const type = obj.type;
+    if (type === undefined) return '/type: required property missing';
+    if (typeof type !== 'string') return '/type: must be a string';
+    if (type === 'bundle') return '/type: a bundle is not a STIX object; submit the objects it contains';
+    const entry = byType.get(type) ?? custom;
+    const isCustom = entry.category === 'custom';
+    const category = entry.category === 'custom' ? categoryOfCustomObject(obj) : entry.category;
+
+    // §3.2: spec_version is optional only on SCOs (where it defaults to 2.1). A non-SCO without it would be
+    // a STIX 2.0 object, which this server does not store (decision A-14).
+    if (obj.spec_version === undefined && category !== 'sco') {
+      return '/spec_version: spec_version is required (only cyber-observable objects may omit it)';
+    }
+    if (!entry.validate(obj)) return describeError(entry.validate.errors);
+    if (isCustom && category !== 'sco' && (obj.created === undefined || obj.modified === undefined)) {
+      return `/${obj.created === undefined ? 'created' : 'modified'}: required property missing`;
+    }
+    return checkStixRules(obj, { type, category, custom: isCustom });
+  }
+
+  return {
+    validate(input: unknown): StixVerdict {
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        return { ok: false, reason: 'not a JSON object' };
+      }
+      const obj = input as Record<string, unknown>;
+      const reason = reasonToReject(obj);
+      const id = obj.id;
+      if (reason !== undefined) return typeof id === 'string' ? { ok: false, id, reason } : { ok: false, reason };
+      const specVersion = obj.spec_version;
+      return { ok: true, id: id as string, type: obj.type as string, specVersion: typeof specVersion === 'string' ? specVersion : '2.1' };
+    },
+  };
+}
+
+/**
+ * Finds the repository root (the nearest ancestor holding package.json and schemas/stix), so this works from
+ * src/stix under tsx and from dist/src/stix after tsc.
+ */
+function findRepoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schemas', 'stix'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find schemas/stix above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+function readSchema(file: string): AnySchemaObject {
+  return JSON.parse(readFileSync(file, 'utf8')) as AnySchemaObject;
+}
+
+// ---- readable reasons -----------------------------------------------------------------------------------
+
+/** Keywords whose own error only says "a sub-schema failed"; the error reported just before them is the cause. */
+const WRAPPER_KEYWORDS: ReadonlySet<string> = new Set(['if', 'propertyNames', '$ref', 'allOf']);
+
+const ARTICLE: Readonly<Record<string, string>> = {
+  string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean', object: 'an object',
+  array: 'a list', null: 'null',
+};
+
+/** Turns the first ajv error into "/path: rule", preferring the messages written in the schemas. */
+export function describeError(errors: readonly ErrorObject[] | null | undefined): string {
+  if (!errors || errors.length === 0) return 'invalid STIX object';
+  let error = errors[errors.length - 1] as ErrorObject;
+  for (let i = errors.length - 1; i >= 0; i--) {
+    const candidate = errors[i] as ErrorObject;
+    if (!WRAPPER_KEYWORDS.has(candidate.keyword)) {
+      error = candidate;
+      break;
+    }
+  }
+  let path = error.instancePath;
+  if (error.propertyName !== undefined) path += '/' + escapePointer(error.propertyName);
+  const custom = schemaMessage(error);
+  const params = error.params as Record<string, unknown>;
+  let rule: string;
+  switch (error.keyword) {
+    case 'required':
+      path += '/' + escapePointer(String(params.missingProperty));
+      rule = custom ?? 'required property missing';
+      break;
+    case 'dependentRequired':
+      path += '/' + escapePointer(String(params.missingProperty));
+      rule = custom ?? `required when ${String(params.property)} is present`;
+      break;
+    case 'additionalProperties':
+      path += '/' + escapePointer(String(params.additionalProperty));
+      rule = custom ?? 'property not allowed here';
+      break;
+    case 'const': {
+      const diff = firstDifference(error.data, params.allowedValue);
+      path += diff.path;
+      rule = custom === undefined
+        ? `must be ${JSON.stringify(params.allowedValue)}`
+        : diff.path === '' ? custom : `${custom} (expected ${diff.expected})`;
+      break;
+    }
+    case 'enum':
+      rule = custom ?? `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    case 'type':
+      rule = `must be ${ARTICLE[String(params.type)] ?? String(params.type)}`;
+      break;
+    case 'minItems':
+      rule = custom ?? (params.limit === 1 ? 'list must not be empty' : `must have at least ${String(params.limit)} items`);
+      break;
+    case 'minProperties':
+      rule = custom ?? (params.limit === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} properties`);
+      break;
+    case 'minimum':
+    case 'exclusiveMinimum':
+    case 'maximum':
+    case 'exclusiveMaximum':
+      rule = custom ?? `must be ${String(params.comparison)} ${String(params.limit)}`;
+      break;
+    case 'pattern':
+      rule = custom ?? `must match the pattern ${String(params.pattern)}`;
+      break;
+    case 'not':
+      rule = custom ?? 'not allowed here';
+      break;
+    case 'false schema':
+      rule = 'property not allowed here';
+      break;
+    default:
+      rule = custom ?? error.message ?? `fails the ${error.keyword} rule`;
+  }
+  return path === '' ? rule : `${path}: ${rule}`;
+}
+
+function schemaMessage(error: ErrorObject): string | undefined {
+  const parent = error.parentSchema as Record<string, unknown> | undefined;
+  const messages = parent?.[MESSAGES_KEYWORD] as Record<string, string> | undefined;
+  return messages?.[error.keyword];
+}
+
+/** For a failed const on an object (the fixed TLP markings), locate the first property that differs. */
+function firstDifference(actual: unknown, expected: unknown): { path: string; expected: string } {
+  if (isRecord(actual) && isRecord(expected)) {
+    for (const key of Object.keys(expected)) {
+      if (!(key in actual)) return { path: '/' + escapePointer(key), expected: 'this property to be present' };
+      const inner = firstDifference(actual[key], expected[key]);
+      if (inner.path !== '' || !sameJson(actual[key], expected[key])) {
+        return { path: '/' + escapePointer(key) + inner.path, expected: inner.expected };
+      }
+    }
+    for (const key of Object.keys(actual)) {
+      if (!(key in expected)) return { path: '/' + escapePointer(key), expected: 'no such property' };
+    }
+  }
+  return { path: '', expected: JSON.stringify(expected) };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((k) => k in b && sameJson(a[k], b[k]));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  return false;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -1,0 +1,128 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import supertest from 'supertest';
+import { buildApp } from '../../src/app.js';
+import { bootstrap } from '../../src/bootstrap.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createContainer, type Container } from '../../src/container.js';
+import { silentLogger } from '../../src/logger.js';
+import type { Clock } from '../../src/stix/timestamps.js';
+
+export const TAXII = 'application/taxii+json;version=2.1';
+export const ROOT = 'eu';
+export const C1 = '2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11';
+export const C2 = '8a1d2c3b-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+export const C_WO = 'c0ffee00-1111-4222-8333-444455556666';
+
+export interface TestUser {
+  name: string;
+  password: string;
+}
+export const ADMIN: TestUser = { name: 'root-admin', password: 'admin-pw-1' };
+export const ANALYST: TestUser = { name: 'analyst-de', password: 'analyst-pw-1' };
+export const READER: TestUser = { name: 'reader-fr', password: 'reader-pw-1' };
+export const WRITER: TestUser = { name: 'writer-nl', password: 'writer-pw-1' };
+export const NOBODY: TestUser = { name: 'nobody-xx', password: 'nobody-pw-1' };
+
+const CONFIG = `
+taxii:
+  title: Palisade test server
+  description: integration tests
+  contact: cert@example.test
+  default_api_root: eu
+  max_page_size: 1000
+api_roots:
+  - path: eu
+    title: EU threat sharing
+    description: shared between member states
+    max_content_length: 10485760
+    collections:
+      - id: ${C1}
+        title: State-linked intrusion sets
+        alias: state-linked
+        grants:
+          - { user: analyst-de, read: true, write: true }
+          - { user: reader-fr, read: true }
+          - { user: writer-nl, write: true }
+      - id: ${C2}
+        title: Admin only
+      - id: ${C_WO}
+        title: Drop box
+        grants:
+          - { user: reader-fr, write: true }
+  - path: small
+    title: Small bodies
+    max_content_length: 2000
+    collections:
+      - id: 0b5f3a4c-7d21-4e8f-9a6b-1c2d3e4f5a6b
+        title: Tiny
+        grants:
+          - { user: analyst-de, read: true, write: true }
+users:
+  - { username: root-admin, password_env: T_ADMIN, admin: true }
+  - { username: analyst-de, password_env: T_ANALYST }
+  - { username: reader-fr, password_env: T_READER }
+  - { username: writer-nl, password_env: T_WRITER }
+  - { username: nobody-xx, password_env: T_NOBODY }
+`;
+
+export interface TestApp {
+  dir: string;
+  container: Container;
+  http: supertest.Agent;
+  get(path: string, as?: TestUser): supertest.Test;
+  post(path: string, body: unknown, as?: TestUser): supertest.Test;
+  del(path: string, as?: TestUser): supertest.Test;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(opts: { clock?: Clock; config?: string; maxPageSize?: number } = {}): Promise<TestApp> {
+  const dir = await mkdtemp(join(tmpdir(), 'palisade-it-'));
+  const file = join(dir, 'palisade.yaml');
+  let text = opts.config ?? CONFIG;
+  if (opts.maxPageSize !== undefined) text = text.replace('max_page_size: 1000', `max_page_size: ${opts.maxPageSize}`);
+  await writeFile(file, text);
+  const config = loadConfig(
+    {
+      T_ADMIN: ADMIN.password,
+      T_ANALYST: ANALYST.password,
+      T_READER: READER.password,
+      T_WRITER: WRITER.password,
+      T_NOBODY: NOBODY.password,
+    },
+    { configFile: file, dataDir: join(dir, 'data') },
+  );
+  const container = await createContainer(config, silentLogger, opts.clock);
+  await bootstrap(container);
+  const http = supertest.agent(buildApp(container));
+  return {
+    dir,
+    container,
+    http,
+    get: (path, as = ANALYST) => http.get(path).set('Accept', TAXII).auth(as.name, as.password),
+    post: (path, body, as = ANALYST) =>
+      http
+        .post(path)
+        .set('Accept', TAXII)
+        .set('Content-Type', TAXII)
+        .auth(as.name, as.password)
+        .send(typeof body === 'string' ? body : JSON.stringify(body)),
+    del: (path, as = ANALYST) => http.delete(path).set('Accept', TAXII).auth(as.name, as.password),
+    close: async () => {
+      await container.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A clock that advances by one millisecond per call, from a fixed start. */
+export function steppingClock(startMicros = Date.UTC(2025, 0, 1) * 1000): Clock {
+  let now = startMicros;
+  return { nowMicros: () => (now += 1000) };
+}
+
+export const objectsPath = (c = C1): string => `/${ROOT}/collections/${c}/objects/`;
+export const manifestPath = (c = C1): string => `/${ROOT}/collections/${c}/manifest/`;
+export const objectPath = (id: string, c = C1): string => `/${ROOT}/collections/${c}/objects/${id}/`;
+export const versionsPath = (id: string, c = C1): string => `/${ROOT}/collections/${c}/objects/${id}/versions/`;

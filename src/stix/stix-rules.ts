@@ -114,6 +114,10 @@ const TIMESTAMP_PATHS: Readonly<Record<string, readonly (readonly string[])[]>> 
   ],
 };
 
+// timestamps.ts owns general timestamp parsing. isCalendarValid and compareTimestamps only see strings that
+// already matched the schema's timestamp pattern, so they can skip parsing: on the ingest hot path they cost
+// about 1/30 of a versionKey() comparison.
+
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Calendar check of a timestamp whose syntax the schema already accepted (e.g. rejects 2023-02-30). */

@@ -1,10 +1,10 @@
 // STIX 2.1 §3 (common properties), §4–§7 (object types), §11 (customization): per-object ingest validation
 // (checklist S-1…S-48). JSON Schemas in schemas/stix are compiled once; each object goes to its type's schema.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { projectRoot } from '../paths.js';
 import {
   categoryOfCustomObject,
   checkStixRules,
@@ -35,19 +35,23 @@ const SCHEMA_FOLDERS: readonly (readonly [folder: string, category: StixCategory
   ['sco', 'sco', SCO_TYPES],
   ['smo', 'smo', SMO_TYPES],
 ];
-const SHARED_SCHEMAS = ['common.json', 'object-common.json'];
-const CUSTOM_SCHEMA = 'custom-object.json';
+const SHARED_SCHEMAS = ['common.json'];
+const CUSTOM_SCHEMA = join('custom', 'custom-object.json');
 
 /** Message annotation used in our schemas: keyword → reason shown to people. */
 const MESSAGES_KEYWORD = 'x-messages';
 
 export function createStixValidator(): StixValidator {
-  const schemaDir = join(findRepoRoot(), 'schemas', 'stix');
+  const schemaDir = join(projectRoot, 'schemas', 'stix');
   const ajv = new Ajv2020({
     strict: true,
     // anyOf/oneOf branches name properties declared by the surrounding schema (or by the common base
     // through $ref), which strictRequired cannot see; it is off in ajv's own default strict mode too.
     strictRequired: false,
+    // Each type schema lists its standard properties and lets any other name through only if it matches the
+    // custom-property pattern (patternProperties + additionalProperties: false), so standard names never pay
+    // for the regex. Standard names also match that pattern, which strict mode would otherwise refuse.
+    allowMatchingProperties: true,
     allErrors: false,
     // verbose puts the failing schema node and data on each error (used for readable reasons); it costs
     // nothing on the success path.
@@ -107,20 +111,6 @@ export function createStixValidator(): StixValidator {
       return { ok: true, id: id as string, type: obj.type as string, specVersion: typeof specVersion === 'string' ? specVersion : '2.1' };
     },
   };
-}
-
-/**
- * Finds the repository root (the nearest ancestor holding package.json and schemas/stix), so this works from
- * src/stix under tsx and from dist/src/stix after tsc.
- */
-function findRepoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schemas', 'stix'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find schemas/stix above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
 }
 
 function readSchema(file: string): AnySchemaObject {

@@ -1,0 +1,135 @@
+// `palisade serve` as a real process: first start seeds the demo and prints nothing secret twice;
+// bad configuration exits non-zero listing every problem.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { DEMO_API_ROOT, DEMO_COLLECTION_ID } from '../../src/bootstrap.js';
+import { projectRoot } from '../../src/paths.js';
+import { TAXII } from '../helpers/test-app.js';
+
+const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.once('error', reject);
+  });
+}
+
+function run(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? '', PALISADE_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return Object.assign(child, { output: () => out });
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+async function waitFor(url: string, headers: Record<string, string>): Promise<Response> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      return await fetch(url, { headers });
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`server at ${url} did not come up`);
+}
+
+describe('palisade serve (CLI)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palisade-cli-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('first start on an empty data dir serves the demo collection; admin password from PALISADE_ADMIN_PASSWORD', async () => {
+    const port = await freePort();
+    const child = run(['serve', '--port', String(port), '--data-dir', join(dir, 'data')], { PALISADE_ADMIN_PASSWORD: 'demo-secret' });
+    const exited = exitCode(child);
+    try {
+      const auth = { Authorization: `Basic ${Buffer.from('admin:demo-secret').toString('base64')}`, Accept: TAXII };
+      const disc = await waitFor(`http://127.0.0.1:${port}/taxii2/`, auth);
+      expect(disc.status).to.equal(200);
+      expect(disc.headers.get('content-type')).to.equal(TAXII);
+      expect(((await disc.json()) as { api_roots: string[] }).api_roots).to.deep.equal([`/${DEMO_API_ROOT}/`]);
+      const objs = await fetch(`http://127.0.0.1:${port}/${DEMO_API_ROOT}/collections/${DEMO_COLLECTION_ID}/objects/`, { headers: auth });
+      const body = (await objs.json()) as { objects: { type: string }[] };
+      expect(body.objects).to.have.length(25);
+      expect(body.objects.filter((o) => o.type === 'intrusion-set')).to.have.length(4);
+      expect(child.output()).not.to.contain('demo-secret');
+      const bad = await fetch(`http://127.0.0.1:${port}/taxii2/`, { headers: { ...auth, Authorization: 'Basic YWRtaW46bm9wZQ==' } });
+      expect(bad.status).to.equal(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).to.equal(0);
+  });
+
+  it('prints a generated admin password exactly once, on the first start only', async () => {
+    const port = await freePort();
+    const args = ['serve', '--port', String(port), '--data-dir', join(dir, 'data')];
+    const first = run(args, {});
+    const firstExit = exitCode(first);
+    let password = '';
+    try {
+      for (let i = 0; i < 200 && !/password: (\S+)/.test(first.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      password = /password: (\S+)/.exec(first.output())?.[1] ?? '';
+      expect(password).to.have.length.above(16);
+      const res = await waitFor(`http://127.0.0.1:${port}/taxii2/`, {
+        Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+      });
+      expect(res.status).to.equal(200);
+    } finally {
+      first.kill('SIGTERM');
+    }
+    expect(await firstExit).to.equal(0);
+    const second = run(args, {});
+    const secondExit = exitCode(second);
+    try {
+      const res = await waitFor(`http://127.0.0.1:${port}/taxii2/`, {
+        Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
+      });
+      expect(res.status).to.equal(200);
+      expect(second.output()).not.to.contain('password:');
+    } finally {
+      second.kill('SIGTERM');
+    }
+    expect(await secondExit).to.equal(0);
+  });
+
+  it('exits 2 listing every configuration problem', async () => {
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'server: { port: -1 }\nusers:\n  - { username: a, password_env: NOPE_NOT_SET }\nbogus: 1\n');
+    const child = run(['serve', '--config', file], {});
+    const code = await exitCode(child);
+    expect(code).to.equal(2);
+    expect(child.output()).to.match(/server\.port/);
+    expect(child.output()).to.match(/unknown key "bogus"/);
+    const env = run(['serve'], { PALISADE_CONFIG: file });
+    expect(await exitCode(env)).to.equal(2);
+  });
+
+  it('exits 2 on an unknown flag or command, with usage', async () => {
+    const child = run(['serve', '--colour'], {});
+    expect(await exitCode(child)).to.equal(2);
+    expect(child.output()).to.match(/Usage: palisade/);
+    const cmd = run(['frobnicate'], {});
+    expect(await exitCode(cmd)).to.equal(2);
+  });
+});

@@ -1,0 +1,127 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { loadConfig } from '../../src/config/load-config.js';
+import { ConfigError } from '../../src/errors.js';
+
+describe('configuration (validated once at start-up)', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palisade-cfg-'));
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  const write = async (name: string, text: string): Promise<string> => {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return file;
+  };
+
+  function problemsOf(fn: () => unknown): readonly string[] {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).to.be.instanceOf(ConfigError);
+      return (err as ConfigError).problems;
+    }
+    return expect.fail('expected a ConfigError');
+  }
+
+  it('has working defaults without a file', () => {
+    const cfg = loadConfig({});
+    expect(cfg.server).to.deep.equal({ host: '127.0.0.1', port: 8000, trustProxy: false });
+    expect(cfg.store.kind).to.equal('sqlite');
+    expect(cfg.store.file).to.match(/data\/palisade\.db$/);
+    expect(cfg.apiRoots).to.equal(undefined);
+    expect(Object.isFrozen(cfg.server)).to.equal(true);
+  });
+
+  it('reads the issue example (YAML) with passwords from the environment', async () => {
+    const file = await write(
+      'ok.yaml',
+      `api_roots:
+  - path: eu
+    title: EU threat sharing
+    max_content_length: 104857600
+    collections:
+      - id: 2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11
+        title: State-linked intrusion sets
+        grants:
+          - { user: analyst-de, read: true, write: true }
+          - { user: reader-fr, read: true }
+users:
+  - { username: analyst-de, password_env: PW_ANALYST_DE }
+  - { username: reader-fr, password_env: PW_READER_FR }
+`,
+    );
+    const cfg = loadConfig({ PW_ANALYST_DE: 'a', PW_READER_FR: 'b', PALISADE_PORT: '9000' }, { configFile: file, host: '127.0.0.2' });
+    expect(cfg.server.port).to.equal(9000);
+    expect(cfg.server.host).to.equal('127.0.0.2');
+    expect(cfg.apiRoots?.[0]?.collections[0]?.grants).to.deep.equal([
+      { user: 'analyst-de', read: true, write: true },
+      { user: 'reader-fr', read: true, write: false },
+    ]);
+    expect(cfg.users.map((u) => u.password)).to.deep.equal(['a', 'b']);
+  });
+
+  it('flags and environment override the file; data_dir places the SQLite file', async () => {
+    const file = await write('ports.json', JSON.stringify({ server: { port: 1234 }, data_dir: 'var' }));
+    expect(loadConfig({}, { configFile: file }).server.port).to.equal(1234);
+    expect(loadConfig({ PALISADE_PORT: '2345' }, { configFile: file }).server.port).to.equal(2345);
+    expect(loadConfig({ PALISADE_PORT: '2345' }, { configFile: file, port: '3456' }).server.port).to.equal(3456);
+    expect(loadConfig({}, { configFile: file }).store.file).to.equal(join(dir, 'var', 'palisade.db'));
+    expect(loadConfig({ PALISADE_DATA_DIR: '/tmp/pal' }).store.file).to.equal('/tmp/pal/palisade.db');
+  });
+
+  it('lists every problem at once', async () => {
+    const file = await write(
+      'bad.yaml',
+      `server: { port: 99999, colour: blue }
+api_roots:
+  - path: taxii2
+    title: ""
+    collections:
+      - id: not-a-uuid
+        title: x
+  - path: eu
+    title: EU
+    collections:
+      - { id: 2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11, title: a, grants: [ { user: ghost, read: true } ] }
+      - { id: 2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11, title: b }
+users:
+  - { username: u1, password_env: MISSING_PW }
+`,
+    );
+    const schemaProblems = problemsOf(() => loadConfig({}, { configFile: file }));
+    expect(schemaProblems.join('\n')).to.match(/server\.port/);
+    expect(schemaProblems.join('\n')).to.match(/unknown key "colour"/);
+    expect(schemaProblems.join('\n')).to.match(/api_roots\.0\.path/);
+    expect(schemaProblems.join('\n')).to.match(/api_roots\.0\.collections\.0\.id/);
+    expect(schemaProblems.length).to.be.at.least(4);
+
+    const file2 = await write(
+      'bad2.yaml',
+      `api_roots:
+  - path: eu
+    title: EU
+    collections:
+      - { id: 2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11, title: a, grants: [ { user: ghost, read: true } ] }
+      - { id: 2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11, title: b }
+users:
+  - { username: u1, password_env: MISSING_PW }
+`,
+    );
+    const p = problemsOf(() => loadConfig({}, { configFile: file2 }));
+    expect(p.join('\n')).to.match(/MISSING_PW/);
+    expect(p.join('\n')).to.match(/"ghost" is not declared/);
+    expect(p.join('\n')).to.match(/declared twice/);
+  });
+
+  it('rejects an unreadable or unparsable file and a non-numeric port', async () => {
+    expect(problemsOf(() => loadConfig({}, { configFile: join(dir, 'absent.yaml') }))[0]).to.match(/cannot read/);
+    const broken = await write('broken.json', '{ "server": ');
+    expect(problemsOf(() => loadConfig({}, { configFile: broken }))[0]).to.match(/cannot parse/);
+    expect(problemsOf(() => loadConfig({ PALISADE_PORT: 'abc' }))[0]).to.match(/port/);
+  });
+});

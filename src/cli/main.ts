@@ -15,6 +15,8 @@ Options for serve (environment variable in brackets):
   --host HOST        address to bind (default 127.0.0.1)  [PALISADE_HOST]
   --port PORT        port to bind (default 8000)          [PALISADE_PORT]
   --data-dir DIR     data directory (default ./data)      [PALISADE_DATA_DIR]
+  --store KIND       sqlite (default) or mongodb          [PALISADE_STORE]
+  --mongodb-uri URI  MongoDB connection string            [PALISADE_MONGODB_URI]
   -h, --help         show this help
 `;
 
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
         host: { type: 'string' },
         port: { type: 'string' },
         'data-dir': { type: 'string' },
+        store: { type: 'string' },
+        'mongodb-uri': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -57,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       ...(values.host !== undefined ? { host: values.host } : {}),
       ...(values.port !== undefined ? { port: values.port } : {}),
       ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+      ...(values.store !== undefined ? { store: values.store } : {}),
+      ...(values['mongodb-uri'] !== undefined ? { mongodbUri: values['mongodb-uri'] } : {}),
     });
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -34,7 +34,7 @@ export interface ApiRootConfig {
 export interface Config {
   server: { host: string; port: number; baseUrl?: string; trustProxy: boolean };
   dataDir: string;
-  store: { kind: 'sqlite'; file: string };
+  store: { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string };
   log: { level: string };
   taxii: {
     title: string;
@@ -53,6 +53,8 @@ export interface Config {
 
 export interface ConfigOverrides {
   configFile?: string;
+  store?: string;
+  mongodbUri?: string;
   host?: string;
   port?: string;
   dataDir?: string;
@@ -90,6 +92,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   const dataDir = overrides.dataDir ?? env.PALISADE_DATA_DIR;
   if (dataDir !== undefined) raw.data_dir = dataDir;
   if (env.PALISADE_LOG_LEVEL) (raw.log as Raw).level = env.PALISADE_LOG_LEVEL;
+  const storeKind = overrides.store ?? env.PALISADE_STORE;
+  const mongodbUri = overrides.mongodbUri ?? env.PALISADE_MONGODB_URI;
+  if (storeKind !== undefined || mongodbUri !== undefined) {
+    const store = (raw.store as Raw | undefined) ?? {};
+    if (storeKind !== undefined) store.kind = storeKind;
+    else if (store.kind === undefined) store.kind = 'mongodb';
+    if (mongodbUri !== undefined) store.uri = mongodbUri;
+    raw.store = store;
+  }
 
   if (!validateRaw(raw)) problems.push(...(validateRaw.errors ?? []).map(describeAjvError));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -130,7 +141,9 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
   };
   const baseDir = configFile ? resolve(configFile, '..') : process.cwd();
   const dataDir = resolvePath(baseDir, raw.data_dir as string);
-  const store = (raw.store as { kind: 'sqlite'; file?: string } | undefined) ?? { kind: 'sqlite' };
+  const store = (raw.store as { kind: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string } | undefined) ?? {
+    kind: 'sqlite',
+  };
 
   const users: UserConfig[] = [];
   const seenUsers = new Set<string>();
@@ -200,7 +213,10 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       trustProxy: server.trust_proxy,
     },
     dataDir,
-    store: { kind: 'sqlite', file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db') },
+    store:
+      store.kind === 'mongodb'
+        ? { kind: 'mongodb', uri: store.uri as string, ...(store.database !== undefined ? { database: store.database } : {}) }
+        : { kind: 'sqlite', file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db') },
     log: { level: (raw.log as { level: string }).level },
     taxii: {
       title: taxii.title,
@@ -231,6 +247,8 @@ function describeAjvError(e: ErrorObject): string {
       return `${where}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'not':
       return `${where}: this value is reserved`;
+    case 'if':
+      return `${where}: does not satisfy the rules for its kind`;
     default:
       return `${where}: ${e.message ?? 'is invalid'}`;
   }

@@ -4,26 +4,52 @@
 export type StixCategory = 'sdo' | 'sro' | 'sco' | 'smo';
 
 export const SDO_TYPES: ReadonlySet<string> = new Set([
-  'attack-pattern', 'campaign', 'course-of-action', 'grouping', 'identity', 'incident', 'indicator',
-  'infrastructure', 'intrusion-set', 'location', 'malware', 'malware-analysis', 'note', 'observed-data',
-  'opinion', 'report', 'threat-actor', 'tool', 'vulnerability',
+  'attack-pattern',
+  'campaign',
+  'course-of-action',
+  'grouping',
+  'identity',
+  'incident',
+  'indicator',
+  'infrastructure',
+  'intrusion-set',
+  'location',
+  'malware',
+  'malware-analysis',
+  'note',
+  'observed-data',
+  'opinion',
+  'report',
+  'threat-actor',
+  'tool',
+  'vulnerability',
 ]);
 export const SRO_TYPES: ReadonlySet<string> = new Set(['relationship', 'sighting']);
 export const SCO_TYPES: ReadonlySet<string> = new Set([
-  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message', 'file',
-  'ipv4-addr', 'ipv6-addr', 'mac-addr', 'mutex', 'network-traffic', 'process', 'software', 'url',
-  'user-account', 'windows-registry-key', 'x509-certificate',
+  'artifact',
+  'autonomous-system',
+  'directory',
+  'domain-name',
+  'email-addr',
+  'email-message',
+  'file',
+  'ipv4-addr',
+  'ipv6-addr',
+  'mac-addr',
+  'mutex',
+  'network-traffic',
+  'process',
+  'software',
+  'url',
+  'user-account',
+  'windows-registry-key',
+  'x509-certificate',
 ]);
-export const SMO_TYPES: ReadonlySet<string> = new Set(['language-content', 'marking-definition', 'extension-definition']);
-
-/** Category of a type defined by STIX 2.1 itself, or undefined for custom types. */
-export function categoryOfStandardType(type: string): StixCategory | undefined {
-  if (SDO_TYPES.has(type)) return 'sdo';
-  if (SRO_TYPES.has(type)) return 'sro';
-  if (SCO_TYPES.has(type)) return 'sco';
-  if (SMO_TYPES.has(type)) return 'smo';
-  return undefined;
-}
+export const SMO_TYPES: ReadonlySet<string> = new Set([
+  'language-content',
+  'marking-definition',
+  'extension-definition',
+]);
 
 /**
  * Custom objects carry the common properties of their category (§11.2, §7.3.2). We infer the category from
@@ -46,7 +72,7 @@ export function categoryOfCustomObject(obj: Readonly<Record<string, unknown>>): 
 
 export interface RuleContext {
   type: string;
-  category: StixCategory;
+  /** true for a type STIX 2.1 does not define (validated with the custom-object schema) */
   custom: boolean;
 }
 
@@ -67,11 +93,16 @@ export function checkStixRules(obj: Readonly<Record<string, unknown>>, ctx: Rule
 // ---- identifiers ----------------------------------------------------------------------------------------
 
 function hasTypePrefix(id: string, type: string): boolean {
-  return id.length > type.length + 2 && id.startsWith(type) && id.charCodeAt(type.length) === 45 && id.charCodeAt(type.length + 1) === 45;
+  return (
+    id.length > type.length + 2 &&
+    id.startsWith(type) &&
+    id.charCodeAt(type.length) === 45 &&
+    id.charCodeAt(type.length + 1) === 45
+  );
 }
 
 /** The type part of an identifier (the text before "--"). */
-export function typeOfId(id: string): string {
+function typeOfId(id: string): string {
   const i = id.indexOf('--');
   return i < 0 ? id : id.slice(0, i);
 }
@@ -104,11 +135,16 @@ const TIMESTAMP_PATHS: Readonly<Record<string, readonly (readonly string[])[]>> 
   'network-traffic': [['start'], ['end']],
   process: [['created_time']],
   'user-account': [
-    ['account_created'], ['account_expires'], ['credential_last_changed'], ['account_first_login'], ['account_last_login'],
+    ['account_created'],
+    ['account_expires'],
+    ['credential_last_changed'],
+    ['account_first_login'],
+    ['account_last_login'],
   ],
   'windows-registry-key': [['modified_time']],
   'x509-certificate': [
-    ['validity_not_before'], ['validity_not_after'],
+    ['validity_not_before'],
+    ['validity_not_after'],
     ['x509_v3_extensions', 'private_key_usage_period_not_before'],
     ['x509_v3_extensions', 'private_key_usage_period_not_after'],
   ],
@@ -121,7 +157,7 @@ const TIMESTAMP_PATHS: Readonly<Record<string, readonly (readonly string[])[]>> 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Calendar check of a timestamp whose syntax the schema already accepted (e.g. rejects 2023-02-30). */
-export function isCalendarValid(ts: string): boolean {
+function isCalendarValid(ts: string): boolean {
   const dayTens = ts.charCodeAt(8) - 48;
   const day = dayTens * 10 + (ts.charCodeAt(9) - 48);
   if (day <= 28) return true;
@@ -136,7 +172,7 @@ export function isCalendarValid(ts: string): boolean {
  * Orders two STIX timestamps (syntax already checked). Same-length strings compare as text; otherwise the
  * fractional parts are padded, since "…:00.5Z" and "…:00.500Z" are the same instant.
  */
-export function compareTimestamps(a: string, b: string): number {
+function compareTimestamps(a: string, b: string): number {
   if (a.length === b.length) return a < b ? -1 : a > b ? 1 : 0;
   const secA = a.slice(0, 19);
   const secB = b.slice(0, 19);
@@ -151,7 +187,8 @@ export function compareTimestamps(a: string, b: string): number {
 
 function checkTimestamps(obj: Readonly<Record<string, unknown>>, type: string): string | undefined {
   if (typeof obj.created === 'string' && !isCalendarValid(obj.created)) return '/created: is not a valid calendar date';
-  if (typeof obj.modified === 'string' && !isCalendarValid(obj.modified)) return '/modified: is not a valid calendar date';
+  if (typeof obj.modified === 'string' && !isCalendarValid(obj.modified))
+    return '/modified: is not a valid calendar date';
   const paths = TIMESTAMP_PATHS[type];
   if (paths === undefined) return undefined;
   for (const path of paths) {
@@ -233,7 +270,7 @@ function checkMarkings(obj: Readonly<Record<string, unknown>>, id: string, type:
 const INDEX_STEP = /^\[(0|[1-9][0-9]*)\]$/;
 
 /** §7.2.3.1: dot-separated property names / dictionary keys and [n] list indexes, all present. */
-export function selectorResolves(obj: unknown, selector: string): boolean {
+function selectorResolves(obj: unknown, selector: string): boolean {
   if (selector.length === 0) return false;
   let cur: unknown = obj;
   for (const step of selector.split('.')) {

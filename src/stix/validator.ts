@@ -16,8 +16,7 @@ import {
 } from './stix-rules.js';
 
 export type StixVerdict =
-  | { ok: true; id: string; type: string; specVersion: string }
-  | { ok: false; id?: string; reason: string };
+  { ok: true; id: string; type: string; specVersion: string } | { ok: false; id?: string; reason: string };
 
 export interface StixValidator {
   validate(obj: unknown): StixVerdict;
@@ -45,8 +44,8 @@ export function createStixValidator(): StixValidator {
   const schemaDir = join(projectRoot, 'schemas', 'stix');
   const ajv = new Ajv2020({
     strict: true,
-    // anyOf/oneOf branches name properties declared by the surrounding schema (or by the common base
-    // through $ref), which strictRequired cannot see; it is off in ajv's own default strict mode too.
+    // anyOf/oneOf/if branches such as {"required": ["url"]} name properties declared by the enclosing schema,
+    // which strictRequired does not look at; it is off in ajv's own default strict mode too.
     strictRequired: false,
     // Each type schema lists its standard properties and lets any other name through only if it matches the
     // custom-property pattern (patternProperties + additionalProperties: false), so standard names never pay
@@ -95,7 +94,7 @@ export function createStixValidator(): StixValidator {
     if (isCustom && category !== 'sco' && (obj.created === undefined || obj.modified === undefined)) {
       return `/${obj.created === undefined ? 'created' : 'modified'}: required property missing`;
     }
-    return checkStixRules(obj, { type, category, custom: isCustom });
+    return checkStixRules(obj, { type, custom: isCustom });
   }
 
   return {
@@ -108,7 +107,12 @@ export function createStixValidator(): StixValidator {
       const id = obj.id;
       if (reason !== undefined) return typeof id === 'string' ? { ok: false, id, reason } : { ok: false, reason };
       const specVersion = obj.spec_version;
-      return { ok: true, id: id as string, type: obj.type as string, specVersion: typeof specVersion === 'string' ? specVersion : '2.1' };
+      return {
+        ok: true,
+        id: id as string,
+        type: obj.type as string,
+        specVersion: typeof specVersion === 'string' ? specVersion : '2.1',
+      };
     },
   };
 }
@@ -123,12 +127,17 @@ function readSchema(file: string): AnySchemaObject {
 const WRAPPER_KEYWORDS: ReadonlySet<string> = new Set(['if', 'propertyNames', '$ref', 'allOf']);
 
 const ARTICLE: Readonly<Record<string, string>> = {
-  string: 'a string', integer: 'an integer', number: 'a number', boolean: 'a boolean', object: 'an object',
-  array: 'a list', null: 'null',
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean',
+  object: 'an object',
+  array: 'a list',
+  null: 'null',
 };
 
 /** Turns the first ajv error into "/path: rule", preferring the messages written in the schemas. */
-export function describeError(errors: readonly ErrorObject[] | null | undefined): string {
+function describeError(errors: readonly ErrorObject[] | null | undefined): string {
   if (!errors || errors.length === 0) return 'invalid STIX object';
   let error = errors[errors.length - 1] as ErrorObject;
   for (let i = errors.length - 1; i >= 0; i--) {
@@ -157,11 +166,14 @@ export function describeError(errors: readonly ErrorObject[] | null | undefined)
       rule = custom ?? 'property not allowed here';
       break;
     case 'const': {
-      const diff = firstDifference(error.data, params.allowedValue);
-      path += diff.path;
-      rule = custom === undefined
-        ? `must be ${JSON.stringify(params.allowedValue)}`
-        : diff.path === '' ? custom : `${custom} (expected ${diff.expected})`;
+      const diff = custom === undefined ? undefined : firstDifference(error.data, params.allowedValue);
+      if (diff !== undefined) path += diff.path;
+      rule =
+        custom === undefined
+          ? `must be ${JSON.stringify(params.allowedValue)}`
+          : diff === undefined || diff.path === ''
+            ? custom
+            : `${custom} (${diff.detail})`;
       break;
     }
     case 'enum':
@@ -171,15 +183,15 @@ export function describeError(errors: readonly ErrorObject[] | null | undefined)
       rule = `must be ${ARTICLE[String(params.type)] ?? String(params.type)}`;
       break;
     case 'minItems':
-      rule = custom ?? (params.limit === 1 ? 'list must not be empty' : `must have at least ${String(params.limit)} items`);
+      rule =
+        custom ?? (params.limit === 1 ? 'list must not be empty' : `must have at least ${String(params.limit)} items`);
       break;
     case 'minProperties':
-      rule = custom ?? (params.limit === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} properties`);
+      rule =
+        custom ?? (params.limit === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} properties`);
       break;
     case 'minimum':
-    case 'exclusiveMinimum':
     case 'maximum':
-    case 'exclusiveMaximum':
       rule = custom ?? `must be ${String(params.comparison)} ${String(params.limit)}`;
       break;
     case 'pattern':
@@ -187,9 +199,6 @@ export function describeError(errors: readonly ErrorObject[] | null | undefined)
       break;
     case 'not':
       rule = custom ?? 'not allowed here';
-      break;
-    case 'false schema':
-      rule = 'property not allowed here';
       break;
     default:
       rule = custom ?? error.message ?? `fails the ${error.keyword} rule`;
@@ -203,31 +212,24 @@ function schemaMessage(error: ErrorObject): string | undefined {
   return messages?.[error.keyword];
 }
 
-/** For a failed const on an object (the fixed TLP markings), locate the first property that differs. */
-function firstDifference(actual: unknown, expected: unknown): { path: string; expected: string } {
-  if (isRecord(actual) && isRecord(expected)) {
-    for (const key of Object.keys(expected)) {
-      if (!(key in actual)) return { path: '/' + escapePointer(key), expected: 'this property to be present' };
-      const inner = firstDifference(actual[key], expected[key]);
-      if (inner.path !== '' || !sameJson(actual[key], expected[key])) {
-        return { path: '/' + escapePointer(key) + inner.path, expected: inner.expected };
-      }
-    }
-    for (const key of Object.keys(actual)) {
-      if (!(key in expected)) return { path: '/' + escapePointer(key), expected: 'no such property' };
-    }
+/** For a failed const on an object (the fixed TLP markings), locates the first property that differs. */
+function firstDifference(actual: unknown, expected: unknown): { path: string; detail: string } | undefined {
+  if (!isRecord(actual) || !isRecord(expected)) {
+    return JSON.stringify(actual) === JSON.stringify(expected)
+      ? undefined
+      : { path: '', detail: `expected ${JSON.stringify(expected)}` };
   }
-  return { path: '', expected: JSON.stringify(expected) };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (isRecord(a) && isRecord(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => k in b && sameJson(a[k], b[k]));
+  for (const key of Object.keys(expected)) {
+    if (!Object.hasOwn(actual, key))
+      return { path: '/' + escapePointer(key), detail: 'the fixed object has this property' };
+    const inner = firstDifference(actual[key], expected[key]);
+    if (inner !== undefined) return { path: '/' + escapePointer(key) + inner.path, detail: inner.detail };
   }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
-  return false;
+  for (const key of Object.keys(actual)) {
+    if (!Object.hasOwn(expected, key))
+      return { path: '/' + escapePointer(key), detail: 'the fixed object has no such property' };
+  }
+  return undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

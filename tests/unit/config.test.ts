@@ -5,6 +5,9 @@ import { expect } from 'chai';
 import { loadConfig } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
 
+const sqliteFile = (cfg: ReturnType<typeof loadConfig>): string =>
+  cfg.store.kind === 'sqlite' ? cfg.store.file : expect.fail(`expected the sqlite store, got ${cfg.store.kind}`);
+
 describe('configuration (validated once at start-up)', () => {
   let dir: string;
   before(async () => {
@@ -32,7 +35,7 @@ describe('configuration (validated once at start-up)', () => {
     const cfg = loadConfig({});
     expect(cfg.server).to.deep.equal({ host: '127.0.0.1', port: 8000, trustProxy: false });
     expect(cfg.store.kind).to.equal('sqlite');
-    expect(cfg.store.file).to.match(/data\/palisade\.db$/);
+    expect(sqliteFile(cfg)).to.match(/data\/palisade\.db$/);
     expect(cfg.apiRoots).to.equal(undefined);
     expect(Object.isFrozen(cfg.server)).to.equal(true);
   });
@@ -70,8 +73,8 @@ users:
     expect(loadConfig({}, { configFile: file }).server.port).to.equal(1234);
     expect(loadConfig({ PALISADE_PORT: '2345' }, { configFile: file }).server.port).to.equal(2345);
     expect(loadConfig({ PALISADE_PORT: '2345' }, { configFile: file, port: '3456' }).server.port).to.equal(3456);
-    expect(loadConfig({}, { configFile: file }).store.file).to.equal(join(dir, 'var', 'palisade.db'));
-    expect(loadConfig({ PALISADE_DATA_DIR: '/tmp/pal' }).store.file).to.equal('/tmp/pal/palisade.db');
+    expect(sqliteFile(loadConfig({}, { configFile: file }))).to.equal(join(dir, 'var', 'palisade.db'));
+    expect(sqliteFile(loadConfig({ PALISADE_DATA_DIR: '/tmp/pal' }))).to.equal('/tmp/pal/palisade.db');
   });
 
   it('lists every problem at once', async () => {
@@ -116,6 +119,17 @@ users:
     expect(p.join('\n')).to.match(/MISSING_PW/);
     expect(p.join('\n')).to.match(/"ghost" is not declared/);
     expect(p.join('\n')).to.match(/declared twice/);
+  });
+
+  it('selects MongoDB by file, environment or flag, and requires a URI for it', async () => {
+    const file = await write('mongo.yaml', 'store: { kind: mongodb, uri: "mongodb://127.0.0.1:27017/", database: pal }\n');
+    expect(loadConfig({}, { configFile: file }).store).to.deep.equal({ kind: 'mongodb', uri: 'mongodb://127.0.0.1:27017/', database: 'pal' });
+    expect(loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }).store).to.deep.equal({ kind: 'mongodb', uri: 'mongodb://h/' });
+    expect(loadConfig({}, { store: 'mongodb', mongodbUri: 'mongodb://x/' }).store.kind).to.equal('mongodb');
+    expect(loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }, { store: 'sqlite' }).store.kind).to.equal('sqlite');
+    expect(problemsOf(() => loadConfig({ PALISADE_STORE: 'mongodb' })).join('\n')).to.match(/uri/);
+    expect(problemsOf(() => loadConfig({ PALISADE_STORE: 'postgres' })).join('\n')).to.match(/store\.kind/);
+    expect(problemsOf(() => loadConfig({ PALISADE_MONGODB_URI: 'http://nope' })).join('\n')).to.match(/store\.uri/);
   });
 
   it('rejects an unreadable or unparsable file and a non-numeric port', async () => {

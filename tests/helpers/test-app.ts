@@ -8,6 +8,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createContainer, type Container } from '../../src/container.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/stix/timestamps.js';
+import { MongoStore } from '../../src/store/mongo/mongo-store.js';
+import { freshDatabaseName, mongoTestUri } from './mongo-url.js';
 
 export const TAXII = 'application/taxii+json;version=2.1';
 export const ROOT = 'eu';
@@ -67,6 +69,17 @@ users:
   - { username: nobody-xx, password_env: T_NOBODY }
 `;
 
+/** The HTTP suites run once per backend: PALISADE_TEST_STORE=mongodb selects MongoDB. */
+export const TEST_BACKEND: 'sqlite' | 'mongodb' = process.env.PALISADE_TEST_STORE === 'mongodb' ? 'mongodb' : 'sqlite';
+
+function storeSection(sharedMongoDatabase?: string): { yaml: string; database?: string } {
+  if (TEST_BACKEND === 'sqlite' && sharedMongoDatabase === undefined) return { yaml: '' };
+  const uri = mongoTestUri();
+  if (!uri) throw new Error('the MongoDB store needs PALISADE_TEST_MONGO_URI');
+  const database = sharedMongoDatabase ?? freshDatabaseName();
+  return { yaml: `store: { kind: mongodb, uri: ${JSON.stringify(uri)}, database: ${database} }\n`, database };
+}
+
 export interface TestApp {
   dir: string;
   container: Container;
@@ -77,10 +90,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(opts: { clock?: Clock; config?: string; maxPageSize?: number } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  clock?: Clock;
+  config?: string;
+  maxPageSize?: number;
+  /** run on this MongoDB database, shared with other apps; it is not dropped on close */
+  sharedMongoDatabase?: string;
+}
+
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-it-'));
   const file = join(dir, 'palisade.yaml');
-  let text = opts.config ?? CONFIG;
+  const store = storeSection(opts.sharedMongoDatabase);
+  let text = store.yaml + (opts.config ?? CONFIG);
   if (opts.maxPageSize !== undefined) text = text.replace('max_page_size: 1000', `max_page_size: ${opts.maxPageSize}`);
   await writeFile(file, text);
   const config = loadConfig(
@@ -110,6 +132,7 @@ export async function startTestApp(opts: { clock?: Clock; config?: string; maxPa
         .send(typeof body === 'string' ? body : JSON.stringify(body)),
     del: (path, as = ANALYST) => http.delete(path).set('Accept', TAXII).auth(as.name, as.password),
     close: async () => {
+      if (container.store instanceof MongoStore && opts.sharedMongoDatabase === undefined) await container.store.dropDatabase();
       await container.close();
       await rm(dir, { recursive: true, force: true });
     },

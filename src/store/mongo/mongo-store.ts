@@ -1,8 +1,8 @@
-// MongoDB store on the official driver. Works without multi-document transactions: idempotent
-// writes keyed by deterministic _id, an atomic per-collection counter for date_added, write
-// reservations that keep readers below any block still being written, and first/last flags that
-// are re-checked after every write so concurrent writers converge. Layout: src/store/README.md.
-import { randomUUID } from 'node:crypto';
+// MongoDB store on the official driver. Works without multi-document transactions and without
+// relying on atomic read-modify-write updates: idempotent writes keyed by deterministic _id,
+// date_added blocks claimed by inserting a ledger document whose _id is unique, readers held below
+// any block still being written, and first/last flags re-checked after every write so concurrent
+// writers converge. Layout: src/store/README.md.
 import {
   MongoClient,
   MongoBulkWriteError,
@@ -43,15 +43,18 @@ interface ObjectDoc {
   json: string;
 }
 
-interface CounterDoc {
-  _id: string;
-  last: number;
-}
-
-interface ReservationDoc {
+/**
+ * One block of date_added values, claimed by one writer for one batch. _id is collection|seq, so the
+ * primary key makes each seq claimable once: block n+1 starts after block n ends. While `done` is
+ * false the block also holds readers back (see horizon()).
+ */
+interface BlockDoc {
   _id: string;
   c: string;
+  seq: number;
   start: number;
+  end: number;
+  done: boolean;
   expires: Date;
 }
 
@@ -59,20 +62,18 @@ interface ReservationDoc {
 const UNVERSIONED = '~';
 const ID_CHUNK = 500;
 /** A writer that dies mid-batch stops holding readers back after this long. */
-const RESERVATION_LEASE_MS = 10 * 60_000;
+const BLOCK_LEASE_MS = 10 * 60_000;
 
 export class MongoStore implements Store {
   private readonly objects: Collection<ObjectDoc>;
-  private readonly counters: Collection<CounterDoc>;
-  private readonly reservations: Collection<ReservationDoc>;
+  private readonly blocks: Collection<BlockDoc>;
 
   private constructor(
     private readonly client: MongoClient,
     private readonly db: Db,
   ) {
     this.objects = db.collection<ObjectDoc>('objects');
-    this.counters = db.collection<CounterDoc>('counters');
-    this.reservations = db.collection<ReservationDoc>('reservations');
+    this.blocks = db.collection<BlockDoc>('date_added_blocks');
   }
 
   static async connect(uri: string, database?: string): Promise<MongoStore> {
@@ -98,7 +99,10 @@ export class MongoStore implements Store {
       { key: { collection_id: 1 }, name: 'collection' },
     ]);
     await ensureIndexes(this.db.collection('statuses'), [{ key: { request_ts: 1 }, name: 'request_ts' }]);
-    await ensureIndexes(this.reservations, [{ key: { c: 1, start: 1 }, name: 'c_start' }]);
+    await ensureIndexes(this.blocks, [
+      { key: { c: 1, seq: 1 }, name: 'c_seq' },
+      { key: { c: 1, done: 1, seq: 1 }, name: 'c_done_seq' },
+    ]);
   }
 
   async close(): Promise<void> {
@@ -147,9 +151,6 @@ export class MongoStore implements Store {
       },
       { upsert: true },
     );
-    await this.counters.updateOne({ _id: c.id }, { $setOnInsert: { last: 0 } }, { upsert: true }).catch((err: unknown) => {
-      if (!isDuplicateKey(err)) throw err;
-    });
   }
 
   async getCollection(apiRoot: string, idOrAlias: string): Promise<CollectionRecord | undefined> {
@@ -205,24 +206,46 @@ export class MongoStore implements Store {
   }
 
   /**
-   * Reserves `count` strictly increasing date_added values for a collection with one atomic update
-   * of its counter document: from `now` when the clock is ahead of the counter, else right after it.
+   * Claims `count` date_added values after every block claimed so far: read the newest block, insert
+   * the next one; a duplicate _id means another writer claimed that seq first, so read again.
+   * (Only the uniqueness of _id is relied on: FerretDB 1.x does not make findAndModify atomic.)
    */
-  private async reserve(collectionId: string, count: number, nowMicros: number): Promise<number> {
-    try {
-      // Upserts the counter of a new collection; a duplicate key means it exists and is not behind.
-      await this.counters.findOneAndUpdate(
-        { _id: collectionId, last: { $lt: nowMicros } },
-        { $set: { last: nowMicros + count - 1 } },
-        { upsert: true },
-      );
-      return nowMicros;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
+  private async claimBlock(collectionId: string, count: number, nowMicros: number): Promise<BlockDoc> {
+    for (let attempt = 0; attempt < 1000; attempt++) {
+      const newest = await this.newestBlock(collectionId);
+      const seq = (newest?.seq ?? 0) + 1;
+      const start = Math.max(nowMicros, (newest?.end ?? 0) + 1);
+      const block: BlockDoc = {
+        _id: `${collectionId}|${String(seq).padStart(15, '0')}`,
+        c: collectionId,
+        seq,
+        start,
+        end: start + count - 1,
+        done: false,
+        expires: new Date(Date.now() + BLOCK_LEASE_MS),
+      };
+      try {
+        await this.blocks.insertOne(block);
+        return block;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
     }
-    const bumped = await this.counters.findOneAndUpdate({ _id: collectionId }, { $inc: { last: count } }, { returnDocument: 'after' });
-    if (!bumped) throw new Error(`date_added counter of collection ${collectionId} vanished`);
-    return bumped.last - count + 1;
+    throw new Error(`could not claim a date_added block for collection ${collectionId}`);
+  }
+
+  private newestBlock(collectionId: string): Promise<BlockDoc | null> {
+    return this.blocks.find({ c: collectionId }).sort({ seq: -1 }).limit(1).next();
+  }
+
+  private async releaseBlock(block: BlockDoc): Promise<void> {
+    await this.blocks.updateOne({ _id: block._id }, { $set: { done: true } });
+    // Older finished (or abandoned) blocks are no longer needed; the newest one always stays.
+    await this.blocks.deleteMany({
+      c: block.c,
+      seq: { $lt: block.seq },
+      $or: [{ done: true }, { expires: { $lt: new Date() } }],
+    });
   }
 
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
@@ -266,20 +289,10 @@ export class MongoStore implements Store {
       fresh.push(i);
     });
 
-    let reservation: string | undefined;
-    if (fresh.length > 0) {
-      // Announce the write before taking date_added values, so readers stop below it (see queryObjects).
-      reservation = randomUUID();
-      await this.reservations.insertOne({
-        _id: reservation,
-        c: collectionId,
-        start: nowMicros,
-        expires: new Date(Date.now() + RESERVATION_LEASE_MS),
-      });
-    }
+    const block = fresh.length > 0 ? await this.claimBlock(collectionId, fresh.length, nowMicros) : undefined;
     try {
-      if (fresh.length > 0) {
-        const start = await this.reserve(collectionId, fresh.length, nowMicros);
+      if (block) {
+        const start = block.start;
         const docs: ObjectDoc[] = fresh.map((i, n) => {
           const v = versions[i] as NewVersion;
           const da = start + n;
@@ -322,7 +335,7 @@ export class MongoStore implements Store {
       }
       await this.resolveDuplicates(versions, compareWith, out);
     } finally {
-      if (reservation !== undefined) await this.reservations.deleteOne({ _id: reservation });
+      if (block) await this.releaseBlock(block);
     }
     return out as AddOutcome[];
   }
@@ -401,18 +414,19 @@ export class MongoStore implements Store {
   }
 
   /**
-   * The highest date_added a reader may see: below the oldest live write reservation, and at most
-   * the counter as read before the reservations, so no block being written can appear later
-   * beneath a page a reader already has.
+   * The highest date_added a reader may see now: at most the end of the newest block (read first,
+   * so a block claimed later starts above it), and below the oldest block still being written, so a
+   * page never shows an object while an older one may still appear beneath it.
    */
   private async horizon(collectionId: string): Promise<number> {
-    const counter = await this.counters.findOne({ _id: collectionId });
-    let limit = counter?.last ?? 0;
-    const oldest = await this.reservations.findOne(
-      { c: collectionId, expires: { $gt: new Date() } },
-      { sort: { start: 1 }, projection: { start: 1 } },
-    );
-    if (oldest) limit = Math.min(limit, oldest.start - 1);
+    const newest = await this.newestBlock(collectionId);
+    let limit = newest?.end ?? 0;
+    const open = await this.blocks
+      .find({ c: collectionId, done: false, expires: { $gt: new Date() } })
+      .sort({ seq: 1 })
+      .limit(1)
+      .next();
+    if (open) limit = Math.min(limit, open.start - 1);
     return limit;
   }
 

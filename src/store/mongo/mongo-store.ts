@@ -226,10 +226,17 @@ export class MongoStore implements Store {
       };
       try {
         await this.blocks.insertOne(block);
-        return block;
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        continue;
       }
+      // A seq freed by the clean-up in releaseBlock can be claimed again by a writer whose read of
+      // the newest block is stale; a block above ours then exists (the newest is never deleted),
+      // so give the seq back and start over.
+      if ((await this.blocks.findOne({ c: collectionId, seq: { $gt: seq } }, { projection: { _id: 1 } })) === null) {
+        return block;
+      }
+      await this.blocks.deleteOne({ _id: block._id });
     }
     throw new Error(`could not claim a date_added block for collection ${collectionId}`);
   }

@@ -1,0 +1,144 @@
+// Benchmark: import MITRE ATT&CK Enterprise (24,771 objects) through POST and page it back with
+// limit=1000 via `next`, over real HTTP on loopback, on the SQLite store and (with --mongodb-uri or
+// PALISADE_TEST_MONGO_URI) on MongoDB. Reports the median and range of several runs.
+//   npx tsx scripts/bench-attack.ts [--runs 3] [--store sqlite|mongodb|both] [--envelope 1000]
+import { Agent, request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { buildApp } from '../src/app.js';
+import { bootstrap } from '../src/bootstrap.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { createContainer } from '../src/container.js';
+import { silentLogger } from '../src/logger.js';
+import { projectRoot } from '../src/paths.js';
+import { MongoStore } from '../src/store/mongo/mongo-store.js';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    store: { type: 'string', default: 'both' },
+    envelope: { type: 'string', default: '1000' },
+    'mongodb-uri': { type: 'string' },
+    data: { type: 'string', default: resolve(projectRoot, '..', 'shared', 'data', 'attack-enterprise.json') },
+  },
+});
+const runs = Number(values.runs);
+const perEnvelope = Number(values.envelope);
+const mongoUri = values['mongodb-uri'] ?? process.env.PALISADE_TEST_MONGO_URI;
+const COLLECTION = '2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11';
+const TAXII = 'application/taxii+json;version=2.1';
+const AUTH = `Basic ${Buffer.from('bench:bench-password').toString('base64')}`;
+
+const objects = (JSON.parse(readFileSync(values.data, 'utf8')) as { objects: unknown[] }).objects;
+const envelopes: Buffer[] = [];
+for (let i = 0; i < objects.length; i += perEnvelope) {
+  envelopes.push(Buffer.from(JSON.stringify({ objects: objects.slice(i, i + perEnvelope) })));
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+function call(port: number, method: string, path: string, body?: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolveCall, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: {
+          Accept: TAXII,
+          Authorization: AUTH,
+          ...(body ? { 'Content-Type': TAXII, 'Content-Length': body.length } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolveCall({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function runOnce(kind: 'sqlite' | 'mongodb'): Promise<{ ingest: number; page: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'palisade-bench-'));
+  const database = `palisade_bench_${randomUUID().slice(0, 8)}`;
+  const store = kind === 'mongodb' ? `store: { kind: mongodb, uri: ${JSON.stringify(mongoUri)}, database: ${database} }\n` : '';
+  await writeFile(
+    join(dir, 'bench.yaml'),
+    `${store}api_roots:
+  - path: bench
+    title: Bench
+    collections:
+      - { id: ${COLLECTION}, title: Bench, grants: [ { user: bench, read: true, write: true } ] }
+users:
+  - { username: bench, password_env: BENCH_PW }
+`,
+  );
+  const config = loadConfig({ BENCH_PW: 'bench-password' }, { configFile: join(dir, 'bench.yaml'), dataDir: join(dir, 'data') });
+  const container = await createContainer(config, silentLogger);
+  await bootstrap(container);
+  const server = buildApp(container).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as AddressInfo).port;
+  const base = `/bench/collections/${COLLECTION}/objects/`;
+  try {
+    let t = process.hrtime.bigint();
+    for (const env of envelopes) {
+      const res = await call(port, 'POST', base, env);
+      if (res.status !== 202 || !res.text.includes('"failure_count":0')) throw new Error(`POST failed: ${res.status} ${res.text.slice(0, 300)}`);
+    }
+    const ingest = objects.length / (Number(process.hrtime.bigint() - t) / 1e9);
+
+    t = process.hrtime.bigint();
+    let next: string | undefined;
+    let count = 0;
+    for (;;) {
+      const res = await call(port, 'GET', `${base}?limit=1000${next ? `&next=${encodeURIComponent(next)}` : ''}`);
+      if (res.status !== 200) throw new Error(`GET failed: ${res.status}`);
+      // Count objects without parsing: every stored object starts with {"type":
+      count += res.text.split('{"type":').length - 1;
+      next = /"next":"([^"]+)"/.exec(res.text)?.[1];
+      if (!next) break;
+    }
+    const page = count / (Number(process.hrtime.bigint() - t) / 1e9);
+    if (count < objects.length) throw new Error(`paged ${count} objects, expected ${objects.length}`);
+    return { ingest, page };
+  } finally {
+    server.close();
+    if (container.store instanceof MongoStore) await container.store.dropDatabase();
+    await container.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const median = s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return `${Math.round(median)} obj/s [${Math.round(s[0] as number)}–${Math.round(s[s.length - 1] as number)}]`;
+}
+
+const kinds: ('sqlite' | 'mongodb')[] = values.store === 'both' ? ['sqlite', 'mongodb'] : [values.store as 'sqlite' | 'mongodb'];
+if (kinds.includes('mongodb') && !mongoUri) {
+  console.error('MongoDB skipped: pass --mongodb-uri or set PALISADE_TEST_MONGO_URI');
+  kinds.splice(kinds.indexOf('mongodb'), 1);
+}
+console.log(`${objects.length} objects in ${envelopes.length} envelopes of ≤${perEnvelope}; ${runs} runs per store; node ${process.version}`);
+for (const kind of kinds) {
+  const results: { ingest: number; page: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await runOnce(kind);
+    console.log(`  ${kind} run ${i + 1}: ingest ${Math.round(r.ingest)} obj/s, page ${Math.round(r.page)} obj/s`);
+    results.push(r);
+  }
+  console.log(`${kind}: ingest ${stats(results.map((r) => r.ingest))}; page (limit=1000, next) ${stats(results.map((r) => r.page))}`);
+}
+agent.destroy();

@@ -80,8 +80,8 @@ export interface StoredVersion {
   dateAdded: number;
   specVersion: string;
   mediaType: string;
-  /** the object as stored, served verbatim */
-  json: string;
+  /** the object as stored, served verbatim: UTF-8 bytes (no decoding on the read path) or text */
+  json: Buffer | string;
 }
 
 export interface Page<T> {

@@ -31,15 +31,20 @@ function pageHead(page: Page<unknown>, next: string | undefined): string {
   return page.more ? `"more":true,"next":${JSON.stringify(next)}` : '"more":false';
 }
 
-/** The envelope is assembled from the stored JSON texts without re-parsing them (DESIGN.md §3). */
-export function envelopeText(page: Page<StoredVersion>, next: string | undefined): string {
-  if (page.items.length === 0) return page.more ? `{${pageHead(page, next)}}` : '{}';
-  let body = `{${pageHead(page, next)},"objects":[`;
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']}');
+
+/** The envelope is assembled from the stored JSON bytes without re-parsing them (DESIGN.md §3). */
+export function envelopeBody(page: Page<StoredVersion>, next: string | undefined): Buffer {
+  if (page.items.length === 0) return Buffer.from(page.more ? `{${pageHead(page, next)}}` : '{}');
+  const parts: Buffer[] = [Buffer.from(`{${pageHead(page, next)},"objects":[`)];
   for (let i = 0; i < page.items.length; i++) {
-    if (i > 0) body += ',';
-    body += (page.items[i] as StoredVersion).json;
+    if (i > 0) parts.push(COMMA);
+    const json = (page.items[i] as StoredVersion).json;
+    parts.push(typeof json === 'string' ? Buffer.from(json) : json);
   }
-  return `${body}]}`;
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
 }
 
 export function manifestResource(page: Page<StoredVersion>, next: string | undefined): object {

@@ -3,7 +3,12 @@
 import type { Response } from 'express';
 import { TAXII_21 } from './media-types.js';
 
-export function sendTaxii(res: Response, status: number, body: object | string | undefined, headers?: Record<string, string>): void {
+export function sendTaxii(
+  res: Response,
+  status: number,
+  body: Buffer | object | string | undefined,
+  headers?: Record<string, string>,
+): void {
   res.status(status);
   res.setHeader('Content-Type', TAXII_21);
   if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
@@ -12,7 +17,7 @@ export function sendTaxii(res: Response, status: number, body: object | string |
     res.end();
     return;
   }
-  const buf = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
   res.setHeader('Content-Length', String(buf.length));
   res.end(buf);
 }

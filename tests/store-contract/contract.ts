@@ -93,7 +93,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       expect(added[1]).to.be.greaterThan(added[0] as number);
       expect(added[2]).to.be.greaterThan(added[1] as number);
       expect(page.more).to.equal(false);
-      expect(page.items[0]?.json).to.equal(JSON.stringify(indicator('a')));
+      expect(String(page.items[0]?.json)).to.equal(JSON.stringify(indicator('a')));
       expect(page.items[0]?.mediaType).to.equal('application/stix+json;version=2.1');
     });
 

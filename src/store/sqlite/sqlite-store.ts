@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS objects (
   spec_version TEXT NOT NULL,
   is_first INTEGER NOT NULL,
   is_last INTEGER NOT NULL,
-  json TEXT NOT NULL);
+  json BLOB NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS ix_objects_added ON objects (ckey, date_added);
 CREATE UNIQUE INDEX IF NOT EXISTS ix_objects_version ON objects (ckey, id, vkey);
 CREATE INDEX IF NOT EXISTS ix_objects_last ON objects (ckey, date_added) WHERE is_last = 1;
@@ -55,7 +55,7 @@ CREATE INDEX IF NOT EXISTS ix_statuses_ts ON statuses (request_ts);
 `;
 
 type Row = Record<string, unknown>;
-type ObjectRow = [id: string, version: string, dateAdded: number, specVersion: string, json: string];
+type ObjectRow = [id: string, version: string, dateAdded: number, specVersion: string, json: Buffer];
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -222,18 +222,19 @@ export class SqliteStore implements Store {
       const out: AddOutcome[] = [];
       for (const v of versions) {
         const rows = existing.all(ckey, v.id) as Row[];
+        const bytes = Buffer.from(v.json);
         if (v.versionKey === undefined) {
           // No created/modified (T-87): the first stored copy is the only version.
           const first = rows[0];
           if (first) {
-            const same = jsonOf.get(ckey, v.id, first.vkey) === v.json;
+            const same = bytes.equals(jsonOf.get(ckey, v.id, first.vkey) as Buffer);
             out.push({ id: v.id, version: first.version as string, outcome: same ? 'duplicate' : 'conflict' });
             continue;
           }
         } else {
           const match = rows.find((r) => r.vkey === v.versionKey);
           if (match) {
-            const same = jsonOf.get(ckey, v.id, v.versionKey) === v.json;
+            const same = bytes.equals(jsonOf.get(ckey, v.id, v.versionKey) as Buffer);
             out.push({ id: v.id, version: v.version as string, outcome: same ? 'duplicate' : 'conflict' });
             continue;
           }
@@ -249,7 +250,7 @@ export class SqliteStore implements Store {
         }
         if (rows.length > 0 && isFirst) clearFirst.run(ckey, v.id);
         if (rows.length > 0 && isLast) clearLast.run(ckey, v.id);
-        insert.run(ckey, v.id, vkey, version, dateAdded, v.type, v.specVersion, isFirst ? 1 : 0, isLast ? 1 : 0, v.json);
+        insert.run(ckey, v.id, vkey, version, dateAdded, v.type, v.specVersion, isFirst ? 1 : 0, isLast ? 1 : 0, bytes);
         out.push({ id: v.id, version, outcome: 'added' });
       }
       return out;
@@ -307,6 +308,7 @@ export class SqliteStore implements Store {
     if (ckey === undefined) return { items: [], more: false };
     const { sql, params } = this.where(ckey, query, page.after);
     const rows = this.stmt(
+      // json is stored as its UTF-8 bytes: no decode here, no re-encode when the envelope is sent.
       `SELECT id, version, date_added, spec_version, json FROM objects WHERE ${sql} ORDER BY date_added LIMIT ?`,
     )
       .raw()

@@ -7,7 +7,7 @@ import {
   apiRootResource,
   collectionResource,
   dateAddedHeaders,
-  envelopeText,
+  envelopeBody,
   manifestResource,
   statusResource,
   versionsResource,
@@ -114,7 +114,7 @@ export function taxiiRoutes(svc: TaxiiService, authenticate: RequestHandler): Ro
     '/:root/collections/:collection/objects/',
     handle(async (req, res) => {
       const { page, next } = await svc.list(principalOf(res), ref(req), rawQuery(req), 'objects');
-      sendTaxii(res, 200, envelopeText(page, next), dateAddedHeaders(page));
+      sendTaxii(res, 200, envelopeBody(page, next), dateAddedHeaders(page));
     }),
   );
   r.post(
@@ -134,7 +134,7 @@ export function taxiiRoutes(svc: TaxiiService, authenticate: RequestHandler): Ro
     '/:root/collections/:collection/objects/:object/',
     handle(async (req, res) => {
       const { page, next } = await svc.object(principalOf(res), ref(req), req.params.object as string, rawQuery(req), 'object');
-      sendTaxii(res, 200, envelopeText(page, next), dateAddedHeaders(page));
+      sendTaxii(res, 200, envelopeBody(page, next), dateAddedHeaders(page));
     }),
   );
   r.delete(

@@ -60,7 +60,7 @@ interface BlockDoc {
 
 /** An unversioned object (no created/modified) has exactly one stored copy: a fixed _id suffix. */
 const UNVERSIONED = '~';
-const ID_CHUNK = 500;
+const ID_CHUNK = 1000;
 /** A writer that dies mid-batch stops holding readers back after this long. */
 const BLOCK_LEASE_MS = 10 * 60_000;
 
@@ -259,40 +259,19 @@ export class MongoStore implements Store {
     const out: (AddOutcome | undefined)[] = new Array(versions.length);
     const keyOf = (v: NewVersion): string => `${collectionId}|${v.id}|${v.versionKey ?? UNVERSIONED}`;
 
-    // Existing versions of the ids in this batch, in chunks (one query per chunk, not per object).
-    const ids = [...new Set(versions.map((v) => v.id))];
-    const existing = new Map<string, { vkey: string; version: string; _id: string }[]>();
-    for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const docs = await this.objects
-        .find({ c: collectionId, id: { $in: ids.slice(i, i + ID_CHUNK) } }, { projection: { id: 1, vkey: 1, version: 1 } })
-        .toArray();
-      for (const d of docs) {
-        const list = existing.get(d.id) ?? [];
-        list.push({ vkey: d.vkey, version: d.version, _id: d._id });
-        existing.set(d.id, list);
-      }
-    }
-
-    // Classify against what is stored and against earlier items of the same batch.
+    // No read before the write: every distinct version is inserted, and a duplicate-key error on
+    // its deterministic _id says it is already stored (compare bodies: duplicate or conflict).
     const fresh: number[] = [];
-    const inBatch = new Map<string, number>();
+    const inBatch = new Set<string>();
     const compareWith: { index: number; docId: string; version: string }[] = [];
     versions.forEach((v, i) => {
       const key = keyOf(v);
-      const earlier = inBatch.get(key);
-      if (earlier !== undefined) {
+      if (inBatch.has(key)) {
         // A repeat within the batch is compared with whatever ends up stored under that key.
         compareWith.push({ index: i, docId: key, version: v.version ?? '' });
         return;
       }
-      const stored = existing.get(v.id) ?? [];
-      const match =
-        v.versionKey === undefined ? stored.find((s) => s._id === key) ?? stored[0] : stored.find((s) => s.vkey === v.versionKey);
-      if (match) {
-        compareWith.push({ index: i, docId: match._id, version: match.version });
-        return;
-      }
-      inBatch.set(key, i);
+      inBatch.add(key);
       fresh.push(i);
     });
 

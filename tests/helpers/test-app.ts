@@ -27,7 +27,7 @@ export const READER: TestUser = { name: 'reader-fr', password: 'reader-pw-1' };
 export const WRITER: TestUser = { name: 'writer-nl', password: 'writer-pw-1' };
 export const NOBODY: TestUser = { name: 'nobody-xx', password: 'nobody-pw-1' };
 
-const CONFIG = `
+export const TEST_CONFIG = `
 taxii:
   title: Palisade test server
   description: integration tests
@@ -102,7 +102,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const dir = await mkdtemp(join(tmpdir(), 'palisade-it-'));
   const file = join(dir, 'palisade.yaml');
   const store = storeSection(opts.sharedMongoDatabase);
-  let text = store.yaml + (opts.config ?? CONFIG);
+  let text = store.yaml + (opts.config ?? TEST_CONFIG);
   if (opts.maxPageSize !== undefined) text = text.replace('max_page_size: 1000', `max_page_size: ${opts.maxPageSize}`);
   await writeFile(file, text);
   const config = loadConfig(

@@ -5,6 +5,7 @@ import {
   ADMIN,
   ANALYST,
   C1,
+  C_WO,
   NOBODY,
   READER,
   ROOT,
@@ -26,7 +27,7 @@ describe('Add objects, status and delete', () => {
   });
   afterEach(async () => app.close());
 
-  it('T-105 T-45 T-106 answers 202 with a complete status whose counts add up', async () => {
+  it('T-105 T-45 T-46 T-106 answers 202 with a complete status whose counts add up', async () => {
     const objs = [indicator('s1'), malware('s2'), intrusionSet('s3')];
     const res = await app.post(objectsPath(), envelope(...objs)).expect(202);
     expect(res.headers['content-type']).to.equal(TAXII);
@@ -101,13 +102,30 @@ describe('Add objects, status and delete', () => {
     expect(res.body.success_count).to.equal(2);
   });
 
-  it('T-101 P-21 a body that is not an envelope is a 422 TAXII error; invalid JSON is a 400', async () => {
+  it('T-101 T-104 P-21 a body that is not an envelope is a 422 TAXII error; invalid JSON is a 400', async () => {
     for (const body of ['[]', '{"objects": {}}', '{}', '{"objects": []}', JSON.stringify(indicator('bare'))]) {
       const res = await app.post(objectsPath(), body).expect(422);
       expect(res.body.http_status).to.equal('422');
     }
     const res = await app.post(objectsPath(), '{"objects": [').expect(400);
     expect(res.headers['content-type']).to.equal(TAXII);
+  });
+
+  it('T-13 ignores custom properties on the envelope', async () => {
+    const res = await app.post(objectsPath(), { x_acme_batch: 'b-17', objects: [indicator('custom-env')] }).expect(202);
+    expect(res.body.success_count).to.equal(1);
+  });
+
+  it('T-92 date_added belongs to the version in its collection and never changes on a repost', async () => {
+    const obj = indicator('once');
+    await app.post(objectsPath(), envelope(obj)).expect(202);
+    const before = await app.get(`/${ROOT}/collections/${C1}/manifest/?match[id]=${obj.id}`).expect(200);
+    await app.post(objectsPath(), envelope(obj)).expect(202);
+    const after = await app.get(`/${ROOT}/collections/${C1}/manifest/?match[id]=${obj.id}`).expect(200);
+    expect(after.body.objects).to.deep.equal(before.body.objects);
+    await app.post(objectsPath(C_WO), envelope(obj), READER).expect(202);
+    const other = await app.get(`/${ROOT}/collections/${C_WO}/manifest/?match[id]=${obj.id}`, ADMIN).expect(200);
+    expect(other.body.objects[0].date_added).not.to.equal(before.body.objects[0].date_added);
   });
 
   it('A-9 accepts a STIX bundle by reading its objects', async () => {

@@ -1,6 +1,6 @@
 // TAXII 2.1 §4.1 discovery, §4.2 API root, §5.1/5.2 collections.
 import { expect } from 'chai';
-import { ADMIN, ANALYST, C1, C2, C_WO, NOBODY, READER, ROOT, TAXII, WRITER, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { ADMIN, ANALYST, C1, C2, C_WO, NOBODY, READER, ROOT, TAXII, TEST_CONFIG, WRITER, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 describe('Discovery, API roots and collections', () => {
   let app: TestApp;
@@ -9,7 +9,7 @@ describe('Discovery, API roots and collections', () => {
   });
   after(async () => app.close());
 
-  it('T-33 T-39 serves discovery at /taxii2/ with title, default and relative api_roots', async () => {
+  it('T-33 T-34 T-39 serves discovery at /taxii2/ with title, default and relative api_roots', async () => {
     const res = await app.get('/taxii2/').expect(200);
     expect(res.headers['content-type']).to.equal(TAXII);
     expect(res.body).to.deep.equal({
@@ -69,7 +69,7 @@ describe('Discovery, API roots and collections', () => {
     expect(ids).to.have.members([C1, C2, C_WO]);
   });
 
-  it('T-50 serves one collection with every property', async () => {
+  it('T-50 T-10 serves one collection with every property (booleans as JSON true/false)', async () => {
     const res = await app.get(`/${ROOT}/collections/${C1}/`, WRITER).expect(200);
     expect(res.body).to.deep.equal({
       id: C1,
@@ -102,5 +102,18 @@ describe('Discovery, API roots and collections', () => {
     const res = await app.http.put(`/${ROOT}/collections/`).set('Accept', TAXII).auth(ANALYST.name, ANALYST.password).expect(405);
     expect(res.headers['content-type']).to.equal(TAXII);
     expect(res.headers.allow).to.equal('GET');
+  });
+});
+
+describe('Discovery behind a proxy', () => {
+  it('T-128 P-7 advertises absolute API root URLs from the configured base_url, never from the Host header', async () => {
+    const app = await startTestApp({ config: `server: { base_url: "https://taxii.example.gov/" }\n${TEST_CONFIG}` });
+    try {
+      const res = await app.get('/taxii2/').set('Host', 'evil.example').expect(200);
+      expect(res.body.api_roots).to.deep.equal(['https://taxii.example.gov/eu/', 'https://taxii.example.gov/small/']);
+      expect(res.body.default).to.equal('https://taxii.example.gov/eu/');
+    } finally {
+      await app.close();
+    }
   });
 });

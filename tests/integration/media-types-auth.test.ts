@@ -48,7 +48,7 @@ describe('Media types, errors and authentication', () => {
     expect(bad.headers['content-type']).to.equal(TAXII);
   });
 
-  it('T-16 A-2 serves Accept variants that name TAXII 2.1 or no version, with spaces, q and charset', async () => {
+  it('T-14 T-16 A-2 serves Accept variants that name TAXII 2.1 or no version, with spaces, q and charset', async () => {
     for (const accept of [
       'application/taxii+json;version=2.1',
       'application/taxii+json',
@@ -99,7 +99,7 @@ describe('Media types, errors and authentication', () => {
     await app.get(objectPath(indicator('never').id)).expect(404);
   });
 
-  it('T-31 error resources carry title, http_status as a string and error_id matching X-Request-Id', async () => {
+  it('T-30 T-31 error resources carry title, http_status as a string and error_id matching X-Request-Id', async () => {
     const res = await app.get(`/${ROOT}/collections/00000000-0000-4000-8000-000000000000/`).expect(404);
     expect(res.body.title).to.be.a('string').with.length.above(0);
     expect(res.body.http_status).to.equal('404');
@@ -133,6 +133,11 @@ describe('Media types, errors and authentication', () => {
     expect([400, 404]).to.include(res.status);
     expect(res.headers['content-type']).to.equal(TAXII);
     expect(JSON.stringify(res.body)).not.to.match(/at .*\.(js|ts):\d+/);
+  });
+
+  it('T-22 keeps the HTTP Date header for clock-skew checks', async () => {
+    const res = await app.get('/taxii2/').expect(200);
+    expect(Date.parse(res.headers.date as string)).to.be.closeTo(Date.now(), 60_000);
   });
 
   it('T-21 serves requests without a User-Agent', async () => {

@@ -48,7 +48,7 @@ describe('Objects, manifest, object and versions endpoints', () => {
 
   const ids = (body: Envelope): string[] => (body.objects ?? []).map((o) => o.id);
 
-  it('T-84 T-93 without match[version] returns the latest version of each object, oldest date_added first', async () => {
+  it('T-68 T-73 T-76 T-84 T-93 without match[version] returns the latest version of each object, oldest date_added first', async () => {
     const res = await app.get(objectsPath()).expect(200);
     const body = res.body as Envelope;
     expect(ids(body)).to.deep.equal([apt.id, mal.id, indA3.id, ip.id, TLP_WHITE.id]);
@@ -81,7 +81,7 @@ describe('Objects, manifest, object and versions endpoints', () => {
     expect(res.headers).not.to.have.property('x-taxii-date-added-last');
   });
 
-  it('T-55 T-110 T-56 manifest records carry id, date_added, version and media_type; latest only by default', async () => {
+  it('T-54 T-55 T-110 T-56 manifest records carry id, date_added, version and media_type; latest only by default', async () => {
     const res = await app.get(manifestPath()).expect(200);
     const recs = res.body.objects as Record<string, string>[];
     expect(recs).to.have.length(5);
@@ -161,14 +161,14 @@ describe('Objects, manifest, object and versions endpoints', () => {
     }
   });
 
-  it('T-75 T-78 T-97 T-99 limit cuts the page; more is true and next is always present', async () => {
+  it('T-59 T-75 T-78 T-97 T-99 limit cuts the page; more is true and next is always present', async () => {
     const res = await app.get(`${objectsPath()}?limit=2`).expect(200);
     expect(ids(res.body)).to.deep.equal([apt.id, mal.id]);
     expect(res.body.more).to.equal(true);
     expect(res.body.next).to.be.a('string').with.length.above(0);
   });
 
-  it('T-79 paging with next visits every item exactly once, in order, on every paged endpoint', async () => {
+  it('T-79 T-81 T-96 A-4 paging with next visits every item exactly once, in order, on every paged endpoint', async () => {
     const expectations: [string, (b: Record<string, unknown>) => unknown[]][] = [
       [`${objectsPath()}?match[version]=all&limit=2`, (b) => (b.objects as unknown[]) ?? []],
       [`${manifestPath()}?match[version]=all&limit=2`, (b) => (b.objects as unknown[]) ?? []],

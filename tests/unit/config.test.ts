@@ -77,7 +77,7 @@ users:
     expect(sqliteFile(loadConfig({ PALISADE_DATA_DIR: '/tmp/pal' }))).to.equal('/tmp/pal/palisade.db');
   });
 
-  it('lists every problem at once', async () => {
+  it('T-11 lists every problem at once (a collection id must be a version 4 UUID)', async () => {
     const file = await write(
       'bad.yaml',
       `server: { port: 99999, colour: blue }

@@ -37,7 +37,7 @@ describe('TAXII query parameters (§3.4)', () => {
     expect(parseTaxiiQuery('match[version]=first', 'objects', 1000).versions).to.deep.equal({ first: true, last: false, exact: [] });
   });
 
-  it('T-69 T-72 T-74 T-85 rejects malformed and repeated parameters with a reason', () => {
+  it('T-69 T-72 T-74 T-85 T-126 rejects malformed and repeated parameters with a reason', () => {
     expect(rejects('limit=0').message).to.match(/limit/);
     rejects('limit=01');
     rejects('limit=');

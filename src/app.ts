@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Container } from './container.js';
 import { basicAuth } from './auth/authenticator.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError, UnavailableError } from './errors.js';
 import { taxiiErrorMiddleware } from './taxii/error-response.js';
 import { sendTaxii } from './taxii/respond.js';
 import { taxiiRoutes } from './taxii/routes/taxii-routes.js';
@@ -25,7 +25,13 @@ export function buildApp(c: Container): Express {
   });
 
   app.get('/healthz', (_req, res) => sendTaxii(res, 200, { status: 'ok' }));
-  app.get('/readyz', (_req, res) => sendTaxii(res, 200, { status: 'ready' }));
+  // Ready when the store answers; a load balancer stops sending traffic to an instance that is not.
+  app.get('/readyz', (_req, res, next) => {
+    c.store.listApiRoots().then(
+      () => sendTaxii(res, 200, { status: 'ready' }),
+      (err: unknown) => next(new UnavailableError('The store is not reachable.', { cause: err })),
+    );
+  });
 
   app.use(taxiiRoutes(c.services.taxii, basicAuth(c.authenticator)));
 

@@ -54,6 +54,9 @@ export class UnprocessableError extends PalisadeError {
 export class ConflictError extends PalisadeError {
   readonly kind = 'conflict';
 }
+export class UnavailableError extends PalisadeError {
+  readonly kind = 'unavailable';
+}
 
 /** Raised at start-up; the process prints every problem and exits non-zero. */
 export class ConfigError extends Error {

@@ -28,7 +28,8 @@ export function collectionResource(c: CollectionRecord, rights: Rights): object 
 }
 
 function pageHead(page: Page<unknown>, next: string | undefined): string {
-  return page.more ? `"more":true,"next":${JSON.stringify(next)}` : '"more":false';
+  if (!page.more) return '"more":false';
+  return next === undefined ? '"more":true' : `"more":true,"next":${JSON.stringify(next)}`;
 }
 
 const COMMA = Buffer.from(',');
@@ -48,10 +49,10 @@ export function envelopeBody(page: Page<StoredVersion>, next: string | undefined
 }
 
 export function manifestResource(page: Page<StoredVersion>, next: string | undefined): object {
-  if (page.items.length === 0) return page.more ? { more: true, next } : {};
+  if (page.items.length === 0) return page.more ? { more: true, ...(next !== undefined ? { next } : {}) } : {};
   return {
     more: page.more,
-    ...(page.more ? { next } : {}),
+    ...(page.more && next !== undefined ? { next } : {}),
     objects: page.items.map((v) => ({
       id: v.id,
       date_added: formatMicros(v.dateAdded),
@@ -62,8 +63,8 @@ export function manifestResource(page: Page<StoredVersion>, next: string | undef
 }
 
 export function versionsResource(page: Page<StoredVersion>, next: string | undefined): object {
-  if (page.items.length === 0) return page.more ? { more: true, next } : {};
-  return { more: page.more, ...(page.more ? { next } : {}), versions: page.items.map((v) => v.version) };
+  if (page.items.length === 0) return page.more ? { more: true, ...(next !== undefined ? { next } : {}) } : {};
+  return { more: page.more, ...(page.more && next !== undefined ? { next } : {}), versions: page.items.map((v) => v.version) };
 }
 
 /** T-19: first and last date_added of this page; omitted on an empty page (A-3). */

@@ -213,6 +213,8 @@ const OP = {
 
 describe('OpenAPI description (openapi.yaml)', () => {
   let app: TestApp;
+  /** an app whose store is closed: readiness must fail */
+  let down: TestApp;
   let statusId = '';
   const indV1 = indicator('oa-ind', '2024-01-01T00:00:00.000Z');
   const indV2 = indicator('oa-ind', '2024-05-01T00:00:00.000Z');
@@ -225,8 +227,13 @@ describe('OpenAPI description (openapi.yaml)', () => {
     const res = await app.post(objectsPath(), envelope(indV1, apt, indV2, doomed)).expect(202);
     expect(res.body.success_count).to.equal(4);
     statusId = res.body.id as string;
+    down = await startTestApp();
+    await down.container.store.close();
   });
-  after(async () => app.close());
+  after(async () => {
+    await app.close();
+    await down.close().catch(() => undefined); // its store is already closed
+  });
 
   const as = (t: supertest.Test, user: TestUser = ANALYST): supertest.Test =>
     t.set('Accept', TAXII).auth(user.name, user.password);
@@ -385,6 +392,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     },
     { op: OP.healthz, status: 200, what: 'liveness without credentials', send: () => raw(OP.healthz) },
     { op: OP.readyz, status: 200, what: 'readiness without credentials', send: () => raw(OP.readyz) },
+    { op: OP.readyz, status: 503, what: 'readiness with the store unreachable', send: () => down.http.get('/readyz') },
 
     // ---- 400 -------------------------------------------------------------------------------------------
     {
@@ -655,7 +663,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     const exercised = [...new Set(cases.map((c) => `${c.op} ${c.status}`))];
     expect(exercised.sort()).to.deep.equal(documentedPairs.sort());
     const errorStatuses = new Set(cases.filter((c) => c.status >= 400).map((c) => c.status));
-    expect([...errorStatuses].sort()).to.deep.equal([400, 401, 403, 404, 405, 406, 413, 415, 422]);
+    expect([...errorStatuses].sort()).to.deep.equal([400, 401, 403, 404, 405, 406, 413, 415, 422, 503]);
   });
 
   for (const c of cases) {

@@ -105,6 +105,24 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       expect((await query({}, 100)).items).to.have.length(1);
     });
 
+    it('reports one outcome per input, in order, for a batch of 2,500 with repeats and a stored version', async () => {
+      const stored = indicator('big-7');
+      await store.addObjects(C, [toNew(stored)], T0);
+      const batch = Array.from({ length: 2500 }, (_, i) => toNew(indicator(`big-${i}`)));
+      batch[1700] = toNew(indicator('big-3')); // repeats an earlier item of the same batch
+      batch[2100] = toNew({ ...indicator('big-5'), name: 'changed' }); // same version, other body
+      const out = await store.addObjects(C, batch, T0 + 10);
+      expect(out).to.have.length(2500);
+      expect(out.map((o) => o.id)).to.deep.equal(batch.map((v) => v.id));
+      const byOutcome = (k: string) => out.flatMap((o, i) => (o.outcome === k ? [i] : []));
+      expect(byOutcome('duplicate')).to.deep.equal([7, 1700]);
+      expect(byOutcome('conflict')).to.deep.equal([2100]);
+      const all = await query({ versions: ALL }, 5000);
+      expect(all.items).to.have.length(2500 - 3 + 1);
+      const added = all.items.map((v) => v.dateAdded);
+      expect(new Set(added).size).to.equal(added.length);
+    });
+
     it('maintains first/last flags when versions arrive out of order', async () => {
       const v = (m: string) => indicator('flags', m);
       await store.addObjects(C, [toNew(v('2024-02-01T00:00:00.000Z'))], T0);

@@ -61,6 +61,7 @@ interface BlockDoc {
 /** An unversioned object (no created/modified) has exactly one stored copy: a fixed _id suffix. */
 const UNVERSIONED = '~';
 const ID_CHUNK = 1000;
+const INSERT_CHUNK = 1000;
 /** A writer that dies mid-batch stops holding readers back after this long. */
 const BLOCK_LEASE_MS = 10 * 60_000;
 
@@ -245,6 +246,10 @@ export class MongoStore implements Store {
     return this.blocks.find({ c: collectionId }).sort({ seq: -1 }).limit(1).next();
   }
 
+  private async renewLease(block: BlockDoc): Promise<void> {
+    await this.blocks.updateOne({ _id: block._id }, { $set: { expires: new Date(Date.now() + BLOCK_LEASE_MS) } });
+  }
+
   private async releaseBlock(block: BlockDoc): Promise<void> {
     await this.blocks.updateOne({ _id: block._id }, { $set: { done: true } });
     // Older finished (or abandoned) blocks are no longer needed; the newest one always stays.
@@ -298,14 +303,17 @@ export class MongoStore implements Store {
           };
         });
         const failed = new Set<number>();
-        try {
-          await this.objects.insertMany(docs, { ordered: false });
-        } catch (err) {
-          if (!(err instanceof MongoBulkWriteError)) throw err;
-          const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-          for (const we of errors) {
-            if (we.code !== 11000) throw err;
-            failed.add(we.index);
+        for (let from = 0; from < docs.length; from += INSERT_CHUNK) {
+          if (from > 0) await this.renewLease(block); // a long batch keeps holding readers back
+          try {
+            await this.objects.insertMany(docs.slice(from, from + INSERT_CHUNK), { ordered: false });
+          } catch (err) {
+            if (!(err instanceof MongoBulkWriteError)) throw err;
+            const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+            for (const we of errors) {
+              if (we.code !== 11000) throw err;
+              failed.add(from + we.index);
+            }
           }
         }
         docs.forEach((d, n) => {

@@ -5,7 +5,7 @@
 #   scripts/ferretdb.sh start DIR PORT   start it in the background, data under DIR; prints the PID
 set -euo pipefail
 VERSION=v1.24.2
-CACHE=${PALISADE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/palisade-tools}
+CACHE=${PALISADE_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/palisade-tools}
 BIN="$CACHE/ferretdb-$VERSION"
 
 build() {

@@ -11,9 +11,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { MongoClient } from 'mongodb';
 import { projectRoot } from '../src/paths.js';
+import { freePort } from '../tests/helpers/free-port.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,16 +39,6 @@ for (let i = 0; i < objects.length; i += perEnvelope) {
 
 let agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-    srv.once('error', reject);
-  });
-}
 function call(port: number, method: string, path: string, body?: Buffer): Promise<{ status: number; body: Buffer; text: string }> {
   return new Promise((resolveCall, reject) => {
     const req = request(

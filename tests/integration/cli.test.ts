@@ -2,26 +2,15 @@
 // bad configuration exits non-zero listing every problem.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { DEMO_API_ROOT, DEMO_COLLECTION_ID } from '../../src/bootstrap.js';
 import { projectRoot } from '../../src/paths.js';
+import { freePort } from '../helpers/free-port.js';
 import { TAXII } from '../helpers/test-app.js';
 
 const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.once('error', reject);
-  });
-}
 
 function run(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {

@@ -48,23 +48,25 @@ export function envelopeBody(page: Page<StoredVersion>, next: string | undefined
   return Buffer.concat(parts);
 }
 
+/** A paged resource: `more`, `next` only with `more`, and the list under `key` only when non-empty. */
+function pagedResource(page: Page<StoredVersion>, next: string | undefined, key: string, list: unknown[]): object {
+  const head = { more: page.more, ...(page.more && next !== undefined ? { next } : {}) };
+  if (list.length === 0) return page.more ? head : {};
+  return { ...head, [key]: list };
+}
+
 export function manifestResource(page: Page<StoredVersion>, next: string | undefined): object {
-  if (page.items.length === 0) return page.more ? { more: true, ...(next !== undefined ? { next } : {}) } : {};
-  return {
-    more: page.more,
-    ...(page.more && next !== undefined ? { next } : {}),
-    objects: page.items.map((v) => ({
-      id: v.id,
-      date_added: formatMicros(v.dateAdded),
-      version: v.version,
-      media_type: v.mediaType,
-    })),
-  };
+  const records = page.items.map((v) => ({
+    id: v.id,
+    date_added: formatMicros(v.dateAdded),
+    version: v.version,
+    media_type: v.mediaType,
+  }));
+  return pagedResource(page, next, 'objects', records);
 }
 
 export function versionsResource(page: Page<StoredVersion>, next: string | undefined): object {
-  if (page.items.length === 0) return page.more ? { more: true, ...(next !== undefined ? { next } : {}) } : {};
-  return { more: page.more, ...(page.more && next !== undefined ? { next } : {}), versions: page.items.map((v) => v.version) };
+  return pagedResource(page, next, 'versions', page.items.map((v) => v.version));
 }
 
 /** T-19: first and last date_added of this page; omitted on an empty page (A-3). */

@@ -37,24 +37,25 @@ function ref(req: Request): CollectionRef {
   return { apiRoot: req.params.root as string, collection: req.params.collection as string };
 }
 
-const rawParsers = new Map<number, RequestHandler>();
-function readBody(req: Request, res: Response, limit: number): Promise<Buffer> {
-  let parser = rawParsers.get(limit);
-  if (!parser) {
-    parser = express.raw({ type: () => true, limit });
-    rawParsers.set(limit, parser);
-  }
-  const p = parser;
-  return new Promise((resolve, reject) => {
-    p(req, res, (err?: unknown) => {
-      if (err) reject(err);
-      else resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    });
-  });
-}
-
 export function taxiiRoutes(svc: TaxiiService, authenticate: RequestHandler): Router {
   const r = Router({ caseSensitive: true, strict: false });
+
+  // One raw-body parser per max_content_length in use, built on first need.
+  const rawParsers = new Map<number, RequestHandler>();
+  const readBody = (req: Request, res: Response, limit: number): Promise<Buffer> => {
+    let parser = rawParsers.get(limit);
+    if (!parser) {
+      parser = express.raw({ type: () => true, limit });
+      rawParsers.set(limit, parser);
+    }
+    const p = parser;
+    return new Promise((resolve, reject) => {
+      p(req, res, (err?: unknown) => {
+        if (err) reject(err);
+        else resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      });
+    });
+  };
 
   // Appendix C order: authenticate, then content negotiation, then everything else.
   r.use(authenticate);

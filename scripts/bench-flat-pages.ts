@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { versionKey } from '../src/stix/timestamps.js';
-import { SqliteStore } from '../src/store/sqlite/sqlite-store.js';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.js';
 import type { NewVersion } from '../src/store/store.js';
 
 const { values } = parseArgs({ options: { objects: { type: 'string', default: '1000000' }, samples: { type: 'string', default: '50' } } });
@@ -16,10 +16,10 @@ const samples = Number(values.samples);
 const C = '3a0b1c2d-4e5f-4a6b-8c7d-0000000000bb';
 
 const dir = await mkdtemp(join(tmpdir(), 'palisade-flat-'));
-const store = SqliteStore.open(join(dir, 'flat.db'));
+const store = openSqliteStore(join(dir, 'flat.db'));
 await store.migrate();
-await store.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1 });
-await store.putCollection({ id: C, apiRoot: 'r', title: 'flat' });
+await store.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1 });
+await store.catalog.putCollection({ id: C, apiRoot: 'r', title: 'flat' });
 
 const modified = '2024-01-01T00:00:00.000Z';
 const vkey = versionKey(modified) as string;
@@ -43,7 +43,7 @@ for (let i = 0; i < total; i += 1000) {
     };
     batch.push({ id, type: 'indicator', specVersion: '2.1', version: modified, versionKey: vkey, json: JSON.stringify(obj) });
   }
-  await store.addObjects(C, batch, Date.now() * 1000);
+  await store.objects.addObjects(C, batch, Date.now() * 1000);
 }
 console.log(`filled ${total} objects in ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s`);
 
@@ -51,7 +51,7 @@ console.log(`filled ${total} objects in ${(Number(process.hrtime.bigint() - t) /
 const positions: number[] = [];
 let after: number | undefined;
 for (;;) {
-  const page = await store.queryObjects(C, { versions: { first: false, last: true, exact: [] } }, { limit: 1000, ...(after !== undefined ? { after } : {}) });
+  const page = await store.objects.queryObjects(C, { versions: { first: false, last: true, exact: [] } }, { limit: 1000, ...(after !== undefined ? { after } : {}) });
   if (page.items.length === 0) break;
   positions.push(after ?? -1);
   after = page.items[page.items.length - 1]?.dateAdded;
@@ -61,7 +61,7 @@ const at = async (label: string, pos: number): Promise<void> => {
   const ms: number[] = [];
   for (let i = 0; i < samples; i++) {
     t = process.hrtime.bigint();
-    await store.queryObjects(C, { versions: { first: false, last: true, exact: [] } }, { limit: 1000, ...(pos >= 0 ? { after: pos } : {}) });
+    await store.objects.queryObjects(C, { versions: { first: false, last: true, exact: [] } }, { limit: 1000, ...(pos >= 0 ? { after: pos } : {}) });
     ms.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   ms.sort((a, b) => a - b);

@@ -22,38 +22,38 @@ export async function bootstrap(c: Container): Promise<BootstrapReport> {
   const report: BootstrapReport = { adminCreated: false, demoSeeded: false };
 
   for (const u of config.users) {
-    await store.putUser({ username: u.username, passwordHash: await hashPassword(u.password), admin: u.admin });
+    await store.identity.putUser({ username: u.username, passwordHash: await hashPassword(u.password), admin: u.admin });
   }
-  if ((await store.countAdmins()) === 0) {
+  if ((await store.identity.countAdmins()) === 0) {
     const password = config.adminPassword ?? generatePassword();
-    await store.putUser({ username: ADMIN_USERNAME, passwordHash: await hashPassword(password), admin: true });
+    await store.identity.putUser({ username: ADMIN_USERNAME, passwordHash: await hashPassword(password), admin: true });
     report.adminCreated = true;
     if (config.adminPassword === undefined) report.generatedAdminPassword = password;
   }
 
   for (const root of config.apiRoots ?? []) {
-    await store.putApiRoot({
+    await store.catalog.putApiRoot({
       path: root.path,
       title: root.title,
       ...(root.description !== undefined ? { description: root.description } : {}),
       maxContentLength: root.maxContentLength,
     });
     for (const col of root.collections) {
-      await store.putCollection({
+      await store.catalog.putCollection({
         id: col.id,
         apiRoot: root.path,
         title: col.title,
         ...(col.description !== undefined ? { description: col.description } : {}),
         ...(col.alias !== undefined ? { alias: col.alias } : {}),
       });
-      await store.setGrants(
+      await store.grants.setGrants(
         col.id,
         col.grants.map((g) => ({ username: g.user, read: g.read, write: g.write })),
       );
     }
   }
 
-  if (config.apiRoots === undefined && (await store.listApiRoots()).length === 0) {
+  if (config.apiRoots === undefined && (await store.catalog.listApiRoots()).length === 0) {
     await seedDemo(c);
     report.demoSeeded = true;
   }
@@ -61,13 +61,13 @@ export async function bootstrap(c: Container): Promise<BootstrapReport> {
 }
 
 async function seedDemo(c: Container): Promise<void> {
-  await c.store.putApiRoot({
+  await c.store.catalog.putApiRoot({
     path: DEMO_API_ROOT,
     title: 'Palisade demo API root',
     description: 'Created on first start because no API root was configured.',
     maxContentLength: 104_857_600,
   });
-  await c.store.putCollection({
+  await c.store.catalog.putCollection({
     id: DEMO_COLLECTION_ID,
     apiRoot: DEMO_API_ROOT,
     title: 'State-linked intrusion sets (demo)',
@@ -75,8 +75,9 @@ async function seedDemo(c: Container): Promise<void> {
     alias: 'state-linked-demo',
   });
   const admin = { username: ADMIN_USERNAME, admin: true };
-  const target = await c.services.taxii.writable(admin, { apiRoot: DEMO_API_ROOT, collection: DEMO_COLLECTION_ID });
-  const status = await c.services.taxii.add(admin, target, readFileSync(join(projectRoot, 'demo', 'state-linked-groups.json')));
+  const target = await c.services.ingest.target(admin, { apiRoot: DEMO_API_ROOT, collection: DEMO_COLLECTION_ID });
+  const bytes = readFileSync(join(projectRoot, 'demo', 'state-linked-groups.json'));
+  const status = await c.services.ingest.ingest(admin, target, { bytes });
   if (status.failures.length > 0) {
     throw new Error(`the demo bundle did not validate: ${JSON.stringify(status.failures)}`);
   }

@@ -1,49 +1,63 @@
-// Composition root: the only place that constructs collaborators.
+// Composition root: the only place that constructs collaborators (with store/open-store.ts,
+// which picks the storage backend).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AccessPolicy } from './access/policy.js';
+import { AccessGate } from './access/gate.js';
 import { PasswordAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/load-config.js';
+import { IngestService } from './ingest/ingest-service.js';
 import { createStixValidator } from './stix/validator.js';
 import { systemClock, type Clock } from './stix/timestamps.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { CollectionsService } from './taxii/collections-service.js';
 import { CursorCodec } from './taxii/cursor.js';
-import { TaxiiService } from './taxii/taxii-service.js';
+import { DiscoveryService } from './taxii/discovery-service.js';
+import { ObjectsService } from './taxii/objects-service.js';
+import { Pager } from './taxii/paging.js';
+import type { TaxiiServices } from './taxii/routes/taxii-routes.js';
+import { StatusService } from './taxii/status-service.js';
 
 export interface Container {
   config: Readonly<Config>;
   log: Logger;
   store: Store;
+  gate: AccessGate;
   authenticator: PasswordAuthenticator;
-  services: { taxii: TaxiiService };
+  services: TaxiiServices;
   close(): Promise<void>;
 }
 
 export async function createContainer(config: Readonly<Config>, log: Logger, clock: Clock = systemClock()): Promise<Container> {
   const store = await openStore(config.store);
-  await store.migrate();
+  try {
+    await store.migrate(log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // Cursor key shared by every instance on this store, so `next` survives restarts.
-  const secret = await store.initMeta('cursor_secret', randomBytes(32).toString('base64'));
-  const taxii = new TaxiiService(
-    store,
-    new AccessPolicy(store),
-    createStixValidator(),
-    new CursorCodec(Buffer.from(secret, 'base64')),
-    clock,
-    config.taxii,
-    config.server.baseUrl ?? '',
-  );
+  const secret = await store.meta.initMeta('cursor_secret', randomBytes(32).toString('base64'));
+  const gate = new AccessGate(store.catalog, store.grants);
+  const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')));
+  const services: TaxiiServices = {
+    discovery: new DiscoveryService(store.catalog, gate, config.taxii, config.server.baseUrl ?? ''),
+    collections: new CollectionsService(gate),
+    objects: new ObjectsService(gate, store.objects, pager),
+    statuses: new StatusService(gate, store.statuses, clock, config.taxii.statusRetentionHours),
+    ingest: new IngestService(gate, store.objects, store.statuses, createStixValidator(), clock),
+  };
   const purge = setInterval(() => {
-    taxii.purgeStatuses().catch((err: unknown) => log.error({ err }, 'status purge failed'));
+    services.statuses.purge().catch((err: unknown) => log.error({ err }, 'status purge failed'));
   }, 3_600_000);
   purge.unref();
   return {
     config,
     log,
     store,
-    authenticator: new PasswordAuthenticator(store),
-    services: { taxii },
+    gate,
+    authenticator: new PasswordAuthenticator(store.identity),
+    services,
     close: async () => {
       clearInterval(purge);
       await store.close();

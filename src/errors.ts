@@ -65,3 +65,18 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** Raised at start-up when the database was written by a newer release: nothing is touched. */
+export class StoreVersionError extends Error {
+  constructor(
+    readonly location: string,
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(
+      `the database ${location} has schema version ${found}, but this Palisade only knows versions up to ${known}: ` +
+        'run the release that wrote it (or a newer one), or restore a backup made before the upgrade',
+    );
+    this.name = 'StoreVersionError';
+  }
+}

@@ -4,7 +4,7 @@ import type { RequestHandler } from 'express';
 import passport from 'passport';
 import { BasicStrategy } from 'passport-http';
 import { UnauthenticatedError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { IdentityStore } from '../store/store.js';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords.js';
 import type { Principal } from './principal.js';
 
@@ -20,13 +20,13 @@ export class PasswordAuthenticator {
   private readonly cacheKey = randomBytes(32);
   private readonly verified = new Map<string, { principal: Principal; expires: number }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly identity: IdentityStore) {}
 
   async verify(username: string, password: string): Promise<Principal | undefined> {
     const tag = createHmac('sha256', this.cacheKey).update(username).update('\0').update(password).digest('base64');
     const hit = this.verified.get(tag);
     if (hit && hit.expires > Date.now()) return hit.principal;
-    const user = await this.store.getUser(username);
+    const user = await this.identity.getUser(username);
     const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
     if (!ok || !user) return undefined;
     const principal: Principal = Object.freeze({ username: user.username, admin: user.admin });

@@ -1,55 +1,8 @@
-// STIX 2.1 §2.16, §3.2, §3.3, §4–§7 MUST rules that JSON Schema cannot express (checklist S-1, S-45).
+// STIX 2.1 §2.16, §3.2, §3.3, §4–§7 MUST rules that JSON Schema cannot express.
 // Runs after the per-type schema has passed, so property types and timestamp syntax are already known good.
 
-export type StixCategory = 'sdo' | 'sro' | 'sco' | 'smo';
-
-export const SDO_TYPES: ReadonlySet<string> = new Set([
-  'attack-pattern',
-  'campaign',
-  'course-of-action',
-  'grouping',
-  'identity',
-  'incident',
-  'indicator',
-  'infrastructure',
-  'intrusion-set',
-  'location',
-  'malware',
-  'malware-analysis',
-  'note',
-  'observed-data',
-  'opinion',
-  'report',
-  'threat-actor',
-  'tool',
-  'vulnerability',
-]);
-export const SRO_TYPES: ReadonlySet<string> = new Set(['relationship', 'sighting']);
-export const SCO_TYPES: ReadonlySet<string> = new Set([
-  'artifact',
-  'autonomous-system',
-  'directory',
-  'domain-name',
-  'email-addr',
-  'email-message',
-  'file',
-  'ipv4-addr',
-  'ipv6-addr',
-  'mac-addr',
-  'mutex',
-  'network-traffic',
-  'process',
-  'software',
-  'url',
-  'user-account',
-  'windows-registry-key',
-  'x509-certificate',
-]);
-export const SMO_TYPES: ReadonlySet<string> = new Set([
-  'language-content',
-  'marking-definition',
-  'extension-definition',
-]);
+import { compareTimestamps } from './timestamps.js';
+import { SCO_TYPES, SDO_TYPES, SMO_TYPES, SRO_TYPES, type StixCategory } from './types.js';
 
 /**
  * Custom objects carry the common properties of their category (§11.2, §7.3.2). We infer the category from
@@ -150,9 +103,8 @@ const TIMESTAMP_PATHS: Readonly<Record<string, readonly (readonly string[])[]>> 
   ],
 };
 
-// timestamps.ts owns general timestamp parsing. isCalendarValid and compareTimestamps only see strings that
-// already matched the schema's timestamp pattern, so they can skip parsing: on the ingest hot path they cost
-// about 1/30 of a versionKey() comparison.
+// timestamps.ts owns general timestamp parsing. isCalendarValid only sees strings that already matched the
+// schema's timestamp pattern, so it can skip parsing (cheap on the ingest hot path).
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
@@ -166,23 +118,6 @@ function isCalendarValid(ts: string): boolean {
   const year = Number(ts.slice(0, 4));
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   return day <= (leap ? 29 : 28);
-}
-
-/**
- * Orders two STIX timestamps (syntax already checked). Same-length strings compare as text; otherwise the
- * fractional parts are padded, since "…:00.5Z" and "…:00.500Z" are the same instant.
- */
-function compareTimestamps(a: string, b: string): number {
-  if (a.length === b.length) return a < b ? -1 : a > b ? 1 : 0;
-  const secA = a.slice(0, 19);
-  const secB = b.slice(0, 19);
-  if (secA !== secB) return secA < secB ? -1 : 1;
-  const fracA = a.length > 20 ? a.slice(20, -1) : '';
-  const fracB = b.length > 20 ? b.slice(20, -1) : '';
-  const width = Math.max(fracA.length, fracB.length);
-  const pa = fracA.padEnd(width, '0');
-  const pb = fracB.padEnd(width, '0');
-  return pa < pb ? -1 : pa > pb ? 1 : 0;
 }
 
 function checkTimestamps(obj: Readonly<Record<string, unknown>>, type: string): string | undefined {

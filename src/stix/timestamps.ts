@@ -57,6 +57,23 @@ export function formatMicros(micros: number): string {
   return `${iso.slice(0, 19)}.${String(frac).padStart(6, '0')}Z`;
 }
 
+/**
+ * Orders two STIX timestamps whose syntax is already known good. Same-length strings compare as text; otherwise the
+ * fractional parts are padded, since "…:00.5Z" and "…:00.500Z" are the same instant.
+ */
+export function compareTimestamps(a: string, b: string): number {
+  if (a.length === b.length) return a < b ? -1 : a > b ? 1 : 0;
+  const secA = a.slice(0, 19);
+  const secB = b.slice(0, 19);
+  if (secA !== secB) return secA < secB ? -1 : 1;
+  const fracA = a.length > 20 ? a.slice(20, -1) : '';
+  const fracB = b.length > 20 ? b.slice(20, -1) : '';
+  const width = Math.max(fracA.length, fracB.length);
+  const pa = fracA.padEnd(width, '0');
+  const pb = fracB.padEnd(width, '0');
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}
+
 export interface Clock {
   /** Current time in integer microseconds since the epoch. */
   nowMicros(): number;

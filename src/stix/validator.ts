@@ -1,19 +1,12 @@
-// STIX 2.1 §3 (common properties), §4–§7 (object types), §11 (customization): per-object ingest validation
-// (checklist S-1…S-48). JSON Schemas in schemas/stix are compiled once; each object goes to its type's schema.
+// STIX 2.1 §3 (common properties), §4–§7 (object types), §11 (customization): per-object ingest validation.
+// JSON Schemas in schemas/stix are compiled once; each object goes to its type's schema.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AnySchemaObject, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { projectRoot } from '../paths.js';
-import {
-  categoryOfCustomObject,
-  checkStixRules,
-  SCO_TYPES,
-  SDO_TYPES,
-  SMO_TYPES,
-  SRO_TYPES,
-  type StixCategory,
-} from './stix-rules.js';
+import { categoryOfCustomObject, checkStixRules } from './stix-rules.js';
+import { SCO_TYPES, SDO_TYPES, SMO_TYPES, SRO_TYPES, type StixCategory } from './types.js';
 
 export type StixVerdict =
   { ok: true; id: string; type: string; specVersion: string } | { ok: false; id?: string; reason: string };
@@ -86,7 +79,7 @@ export function createStixValidator(): StixValidator {
     const category = entry.category === 'custom' ? categoryOfCustomObject(obj) : entry.category;
 
     // §3.2: spec_version is optional only on SCOs (where it defaults to 2.1). A non-SCO without it would be
-    // a STIX 2.0 object, which this server does not store (decision A-14).
+    // a STIX 2.0 object, which this server does not store.
     if (obj.spec_version === undefined && category !== 'sco') {
       return '/spec_version: spec_version is required (only cyber-observable objects may omit it)';
     }

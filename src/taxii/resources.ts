@@ -3,7 +3,7 @@
 // omitted (T-9): an empty result is `{}`.
 import { formatMicros } from '../stix/timestamps.js';
 import type { ApiRootRecord, CollectionRecord, Page, StatusDetail, StatusRecord, StoredVersion } from '../store/store.js';
-import type { Rights } from '../access/policy.js';
+import type { Rights } from '../access/gate.js';
 import { TAXII_21 } from './media-types.js';
 
 export function apiRootResource(r: ApiRootRecord): object {

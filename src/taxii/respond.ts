@@ -1,23 +1,36 @@
-// TAXII 2.1 §3.1: every response carries exactly `application/taxii+json;version=2.1` (T-17).
-// Bodies are written as Buffers so Express cannot rewrite the header with a charset (P-1).
+// TAXII 2.1 §3.1: every response carries exactly `application/taxii+json;version=2.1`, errors
+// included, which are §3.6 error message resources.
 import type { Response } from 'express';
+import type { Problem } from '../http/problems.js';
+import { writeBody, type Responder } from '../http/responders.js';
 import { TAXII_21 } from './media-types.js';
 
-export function sendTaxii(
-  res: Response,
-  status: number,
-  body: Buffer | object | string | undefined,
-  headers?: Record<string, string>,
-): void {
-  res.status(status);
-  res.setHeader('Content-Type', TAXII_21);
-  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  if (body === undefined) {
-    res.setHeader('Content-Length', '0');
-    res.end();
-    return;
-  }
-  const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
-  res.setHeader('Content-Length', String(buf.length));
-  res.end(buf);
+/** §3.6 error message resource. */
+export interface TaxiiErrorResource {
+  title: string;
+  description?: string;
+  error_id?: string;
+  error_code?: string;
+  http_status?: string;
+  details?: Record<string, unknown>;
 }
+
+export function taxiiErrorResource(p: Problem): TaxiiErrorResource {
+  return {
+    title: p.title,
+    description: p.description,
+    error_id: p.errorId,
+    error_code: p.kind,
+    http_status: String(p.status),
+    ...(p.details ? { details: p.details } : {}),
+  };
+}
+
+export function sendTaxii(res: Response, status: number, body: Buffer | object | undefined, headers?: Record<string, string>): void {
+  writeBody(res, status, TAXII_21, body, headers);
+}
+
+export const taxiiResponder: Responder = {
+  send: sendTaxii,
+  sendProblem: (res, p) => sendTaxii(res, p.status, taxiiErrorResource(p)),
+};

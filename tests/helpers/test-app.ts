@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createContainer, type Container } from '../../src/container.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/stix/timestamps.js';
-import { MongoStore } from '../../src/store/mongo/mongo-store.js';
+import { MongoClient } from 'mongodb';
 import { freshDatabaseName, mongoTestUri } from './mongo-url.js';
 
 export const TAXII = 'application/taxii+json;version=2.1';
@@ -132,8 +132,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
         .send(typeof body === 'string' ? body : JSON.stringify(body)),
     del: (path, as = ANALYST) => http.delete(path).set('Accept', TAXII).auth(as.name, as.password),
     close: async () => {
-      if (container.store instanceof MongoStore && opts.sharedMongoDatabase === undefined) await container.store.dropDatabase();
       await container.close();
+      if (store.database !== undefined && opts.sharedMongoDatabase === undefined) await dropMongoDatabase(store.database);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -149,3 +149,12 @@ export const objectsPath = (c = C1): string => `/${ROOT}/collections/${c}/object
 export const manifestPath = (c = C1): string => `/${ROOT}/collections/${c}/manifest/`;
 export const objectPath = (id: string, c = C1): string => `/${ROOT}/collections/${c}/objects/${id}/`;
 export const versionsPath = (id: string, c = C1): string => `/${ROOT}/collections/${c}/objects/${id}/versions/`;
+
+async function dropMongoDatabase(database: string): Promise<void> {
+  const client = await MongoClient.connect(mongoTestUri() as string);
+  try {
+    await client.db(database).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}

@@ -605,9 +605,12 @@ describe('OpenAPI description (openapi.yaml)', () => {
       }
     }
 
-    // §3.6 error resource: the status as a string, and the request id as the error id.
-    if (res.status >= 400) {
+    // §3.6 error resource: the status as a string, and the request id as the error id. Outside
+    // TAXII (the operations probes) errors are RFC 9457 problem documents carrying the same facts.
+    if (res.status >= 400 && securedOp(c.op)) {
       expect(body).to.include({ http_status: String(res.status), error_id: res.headers['x-request-id'] });
+    } else if (res.status >= 400) {
+      expect(body).to.include({ status: res.status, request_id: res.headers['x-request-id'] });
     }
     return body;
   }
@@ -652,7 +655,9 @@ describe('OpenAPI description (openapi.yaml)', () => {
       expect(Object.keys(responses(op)).length, `${op} responses`).to.be.above(0);
       for (const status of Object.keys(responses(op))) {
         const content = documentedResponse(op, Number(status))?.content;
-        if (content !== undefined) expect(Object.keys(deref(content))).to.deep.equal([TAXII]);
+        // TAXII operations answer the TAXII media type; the open operations probes answer JSON.
+        const expected = securedOp(op) ? [TAXII] : [Number(status) >= 400 ? 'application/problem+json' : 'application/json'];
+        if (content !== undefined) expect(Object.keys(deref(content))).to.deep.equal(expected);
       }
     }
     expect(documentedOperations().filter((op) => !securedOp(op))).to.deep.equal([OP.healthz, OP.readyz]);

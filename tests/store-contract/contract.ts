@@ -36,56 +36,56 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       s = await open();
       store = s.store;
       await store.migrate();
-      await store.putApiRoot({ path: 'r1', title: 'Root one', maxContentLength: 1000 });
-      await store.putCollection({ id: C, apiRoot: 'r1', title: 'C', alias: 'c-alias' });
+      await store.catalog.putApiRoot({ path: 'r1', title: 'Root one', maxContentLength: 1000 });
+      await store.catalog.putCollection({ id: C, apiRoot: 'r1', title: 'C', alias: 'c-alias' });
     });
     afterEach(async () => s.dispose());
 
     const query = (q: Partial<ObjectQuery> = {}, limit = 100, after?: number) =>
-      store.queryObjects(C, { versions: LAST, ...q }, { limit, ...(after !== undefined ? { after } : {}) });
+      store.objects.queryObjects(C, { versions: LAST, ...q }, { limit, ...(after !== undefined ? { after } : {}) });
 
     it('answers undefined for unknown API roots, collections, users, statuses and meta keys', async () => {
-      expect(await store.getApiRoot('nope')).to.equal(undefined);
-      expect(await store.getCollection('r1', 'nope')).to.equal(undefined);
-      expect(await store.getCollection('other-root', C)).to.equal(undefined);
-      expect(await store.getUser('nobody')).to.equal(undefined);
-      expect(await store.getStatus('r1', 'nope')).to.equal(undefined);
-      expect(await store.getMeta('nope')).to.equal(undefined);
-      expect(await store.objectExists(C, 'indicator--00000000-0000-4000-8000-000000000000')).to.equal(false);
+      expect(await store.catalog.getApiRoot('nope')).to.equal(undefined);
+      expect(await store.catalog.getCollection('r1', 'nope')).to.equal(undefined);
+      expect(await store.catalog.getCollection('other-root', C)).to.equal(undefined);
+      expect(await store.identity.getUser('nobody')).to.equal(undefined);
+      expect(await store.statuses.getStatus('r1', 'nope')).to.equal(undefined);
+      expect(await store.meta.getMeta('nope')).to.equal(undefined);
+      expect(await store.objects.objectExists(C, 'indicator--00000000-0000-4000-8000-000000000000')).to.equal(false);
     });
 
     it('stores API roots and collections, finds a collection by id or alias, lists by id', async () => {
-      await store.putCollection({ id: '0a0b1c2d-4e5f-4a6b-8c7d-000000000002', apiRoot: 'r1', title: 'Earlier id' });
-      await store.putApiRoot({ path: 'r1', title: 'Root one, renamed', description: 'd', maxContentLength: 5 });
-      expect(await store.getApiRoot('r1')).to.deep.equal({ path: 'r1', title: 'Root one, renamed', description: 'd', maxContentLength: 5 });
-      expect((await store.getCollection('r1', 'c-alias'))?.id).to.equal(C);
-      const c = await store.getCollection('r1', C);
+      await store.catalog.putCollection({ id: '0a0b1c2d-4e5f-4a6b-8c7d-000000000002', apiRoot: 'r1', title: 'Earlier id' });
+      await store.catalog.putApiRoot({ path: 'r1', title: 'Root one, renamed', description: 'd', maxContentLength: 5 });
+      expect(await store.catalog.getApiRoot('r1')).to.deep.equal({ path: 'r1', title: 'Root one, renamed', description: 'd', maxContentLength: 5 });
+      expect((await store.catalog.getCollection('r1', 'c-alias'))?.id).to.equal(C);
+      const c = await store.catalog.getCollection('r1', C);
       expect(c).to.deep.equal({ id: C, apiRoot: 'r1', title: 'C', alias: 'c-alias', mediaTypes: ['application/stix+json;version=2.1'] });
-      expect((await store.listCollections('r1')).map((x) => x.id)).to.deep.equal(['0a0b1c2d-4e5f-4a6b-8c7d-000000000002', C]);
-      expect((await store.listApiRoots()).map((r) => r.path)).to.deep.equal(['r1']);
+      expect((await store.catalog.listCollections('r1')).map((x) => x.id)).to.deep.equal(['0a0b1c2d-4e5f-4a6b-8c7d-000000000002', C]);
+      expect((await store.catalog.listApiRoots()).map((r) => r.path)).to.deep.equal(['r1']);
     });
 
     it('replaces grants and reads them per user; stores users and counts admins', async () => {
-      await store.setGrants(C, [{ username: 'u1', read: true, write: false }, { username: 'u2', read: true, write: true }]);
-      await store.setGrants(C, [{ username: 'u1', read: false, write: true }]);
-      expect(await store.grantsOf('u1')).to.deep.equal([{ collectionId: C, username: 'u1', read: false, write: true }]);
-      expect(await store.grantsOf('u2')).to.deep.equal([]);
-      await store.putUser({ username: 'a', passwordHash: 'h1', admin: true });
-      await store.putUser({ username: 'b', passwordHash: 'h2', admin: false });
-      await store.putUser({ username: 'a', passwordHash: 'h3', admin: true });
-      expect(await store.getUser('a')).to.deep.equal({ username: 'a', passwordHash: 'h3', admin: true });
-      expect(await store.countAdmins()).to.equal(1);
+      await store.grants.setGrants(C, [{ username: 'u1', read: true, write: false }, { username: 'u2', read: true, write: true }]);
+      await store.grants.setGrants(C, [{ username: 'u1', read: false, write: true }]);
+      expect(await store.grants.grantsOf('u1')).to.deep.equal([{ collectionId: C, username: 'u1', read: false, write: true }]);
+      expect(await store.grants.grantsOf('u2')).to.deep.equal([]);
+      await store.identity.putUser({ username: 'a', passwordHash: 'h1', admin: true });
+      await store.identity.putUser({ username: 'b', passwordHash: 'h2', admin: false });
+      await store.identity.putUser({ username: 'a', passwordHash: 'h3', admin: true });
+      expect(await store.identity.getUser('a')).to.deep.equal({ username: 'a', passwordHash: 'h3', admin: true });
+      expect(await store.identity.countAdmins()).to.equal(1);
     });
 
     it('initMeta keeps the first value', async () => {
-      expect(await store.initMeta('k', 'v1')).to.equal('v1');
-      expect(await store.initMeta('k', 'v2')).to.equal('v1');
-      expect(await store.getMeta('k')).to.equal('v1');
+      expect(await store.meta.initMeta('k', 'v1')).to.equal('v1');
+      expect(await store.meta.initMeta('k', 'v2')).to.equal('v1');
+      expect(await store.meta.getMeta('k')).to.equal('v1');
     });
 
     it('returns versions in date_added order with strictly increasing date_added, even when the clock stalls or steps back', async () => {
-      await store.addObjects(C, [toNew(indicator('a')), toNew(indicator('b'))], T0);
-      await store.addObjects(C, [toNew(indicator('c'))], T0 - 5_000_000);
+      await store.objects.addObjects(C, [toNew(indicator('a')), toNew(indicator('b'))], T0);
+      await store.objects.addObjects(C, [toNew(indicator('c'))], T0 - 5_000_000);
       const page = await query();
       expect(page.items.map((v) => v.id)).to.deep.equal([indicator('a').id, indicator('b').id, indicator('c').id]);
       const added = page.items.map((v) => v.dateAdded);
@@ -99,19 +99,19 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     it('treats an identical repost as a duplicate and a different body with the same version as a conflict', async () => {
       const a = indicator('dup');
-      expect(await store.addObjects(C, [toNew(a)], T0)).to.deep.equal([{ id: a.id, version: a.modified, outcome: 'added' }]);
-      const again = await store.addObjects(C, [toNew(a), toNew({ ...a, name: 'other' }), toNew({ ...a, modified: '2024-01-01T00:00:00Z' })], T0 + 1);
+      expect(await store.objects.addObjects(C, [toNew(a)], T0)).to.deep.equal([{ id: a.id, version: a.modified, outcome: 'added' }]);
+      const again = await store.objects.addObjects(C, [toNew(a), toNew({ ...a, name: 'other' }), toNew({ ...a, modified: '2024-01-01T00:00:00Z' })], T0 + 1);
       expect(again.map((o) => o.outcome)).to.deep.equal(['duplicate', 'conflict', 'conflict']);
       expect((await query({}, 100)).items).to.have.length(1);
     });
 
     it('reports one outcome per input, in order, for a batch of 2,500 with repeats and a stored version', async () => {
       const stored = indicator('big-7');
-      await store.addObjects(C, [toNew(stored)], T0);
+      await store.objects.addObjects(C, [toNew(stored)], T0);
       const batch = Array.from({ length: 2500 }, (_, i) => toNew(indicator(`big-${i}`)));
       batch[1700] = toNew(indicator('big-3')); // repeats an earlier item of the same batch
       batch[2100] = toNew({ ...indicator('big-5'), name: 'changed' }); // same version, other body
-      const out = await store.addObjects(C, batch, T0 + 10);
+      const out = await store.objects.addObjects(C, batch, T0 + 10);
       expect(out).to.have.length(2500);
       expect(out.map((o) => o.id)).to.deep.equal(batch.map((v) => v.id));
       const byOutcome = (k: string) => out.flatMap((o, i) => (o.outcome === k ? [i] : []));
@@ -125,9 +125,9 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     it('maintains first/last flags when versions arrive out of order', async () => {
       const v = (m: string) => indicator('flags', m);
-      await store.addObjects(C, [toNew(v('2024-02-01T00:00:00.000Z'))], T0);
-      await store.addObjects(C, [toNew(v('2024-03-01T00:00:00.000Z'))], T0 + 10);
-      await store.addObjects(C, [toNew(v('2024-01-01T00:00:00.000Z'))], T0 + 20);
+      await store.objects.addObjects(C, [toNew(v('2024-02-01T00:00:00.000Z'))], T0);
+      await store.objects.addObjects(C, [toNew(v('2024-03-01T00:00:00.000Z'))], T0 + 10);
+      await store.objects.addObjects(C, [toNew(v('2024-01-01T00:00:00.000Z'))], T0 + 20);
       const pick = async (versions: ObjectQuery['versions']) => (await query({ versions })).items.map((i) => i.version);
       expect(await pick(LAST)).to.deep.equal(['2024-03-01T00:00:00.000Z']);
       expect(await pick({ first: true, last: false, exact: [] })).to.deep.equal(['2024-01-01T00:00:00.000Z']);
@@ -139,7 +139,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     it('visits every version exactly once when paging with limit 1', async () => {
       const objs = Array.from({ length: 7 }, (_, i) => toNew(indicator(`p${i}`)));
-      await store.addObjects(C, objs, T0);
+      await store.objects.addObjects(C, objs, T0);
       const seen: string[] = [];
       let after: number | undefined;
       for (let i = 0; i < 20; i++) {
@@ -152,7 +152,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     });
 
     it('filters by ids, types, spec versions and addedAfter in the database', async () => {
-      await store.addObjects(C, [toNew(indicator('f1')), toNew(ipv4('192.0.2.1')), toNew(indicator('f2'))], T0);
+      await store.objects.addObjects(C, [toNew(indicator('f1')), toNew(ipv4('192.0.2.1')), toNew(indicator('f2'))], T0);
       expect((await query({ types: ['ipv4-addr'] })).items.map((i) => i.id)).to.deep.equal([ipv4('192.0.2.1').id]);
       expect((await query({ ids: [indicator('f2').id, indicator('f1').id] })).items.map((i) => i.id)).to.deep.equal([
         indicator('f1').id,
@@ -165,21 +165,21 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     it('gives an SCO without created/modified one server-assigned version; a repost is a duplicate', async () => {
       const ip = ipv4('192.0.2.55');
-      const [first] = await store.addObjects(C, [toNew(ip)], T0);
+      const [first] = await store.objects.addObjects(C, [toNew(ip)], T0);
       expect(first?.outcome).to.equal('added');
       expect(first?.version).to.equal('2025-01-01T00:00:00.000000Z');
-      const [again] = await store.addObjects(C, [toNew(ip)], T0 + 100);
+      const [again] = await store.objects.addObjects(C, [toNew(ip)], T0 + 100);
       expect(again).to.deep.equal({ id: ip.id, version: first?.version, outcome: 'duplicate' });
     });
 
     it('deletes selected versions and recomputes first/last', async () => {
       const v = (m: string) => indicator('del', m);
-      await store.addObjects(C, [toNew(v('2024-01-01T00:00:00.000Z')), toNew(v('2024-02-01T00:00:00.000Z'))], T0);
-      expect(await store.deleteObjects(C, { objectId: v('x').id, versions: LAST })).to.equal(1);
+      await store.objects.addObjects(C, [toNew(v('2024-01-01T00:00:00.000Z')), toNew(v('2024-02-01T00:00:00.000Z'))], T0);
+      expect(await store.objects.deleteObjects(C, { objectId: v('x').id, versions: LAST })).to.equal(1);
       expect((await query()).items.map((i) => i.version)).to.deep.equal(['2024-01-01T00:00:00.000Z']);
-      expect(await store.deleteObjects(C, { objectId: v('x').id, versions: LAST, specVersions: ['2.0'] })).to.equal(0);
-      expect(await store.deleteObjects(C, { objectId: v('x').id, versions: ALL })).to.equal(1);
-      expect(await store.objectExists(C, v('x').id)).to.equal(false);
+      expect(await store.objects.deleteObjects(C, { objectId: v('x').id, versions: LAST, specVersions: ['2.0'] })).to.equal(0);
+      expect(await store.objects.deleteObjects(C, { objectId: v('x').id, versions: ALL })).to.equal(1);
+      expect(await store.objects.objectExists(C, v('x').id)).to.equal(false);
     });
 
     it('stores, reads and purges status resources', async () => {
@@ -195,20 +195,20 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
         failures: [{ id: 'objects[1]', version: '', message: 'bad' }],
         pendings: [],
       };
-      await store.putStatus(status);
-      expect(await store.getStatus('r1', status.id)).to.deep.equal(status);
-      expect(await store.getStatus('r2', status.id)).to.equal(undefined);
-      expect(await store.purgeStatuses(T0)).to.equal(0);
-      expect(await store.purgeStatuses(T0 + 1)).to.equal(1);
-      expect(await store.getStatus('r1', status.id)).to.equal(undefined);
+      await store.statuses.putStatus(status);
+      expect(await store.statuses.getStatus('r1', status.id)).to.deep.equal(status);
+      expect(await store.statuses.getStatus('r2', status.id)).to.equal(undefined);
+      expect(await store.statuses.purgeStatuses(T0)).to.equal(0);
+      expect(await store.statuses.purgeStatuses(T0 + 1)).to.equal(1);
+      expect(await store.statuses.getStatus('r1', status.id)).to.equal(undefined);
     });
 
     it('keeps everything and keeps date_added increasing after the store is reopened', async () => {
-      await store.addObjects(C, [toNew(indicator('persist'))], T0 + 1_000_000);
+      await store.objects.addObjects(C, [toNew(indicator('persist'))], T0 + 1_000_000);
       store = await s.reopen();
       await store.migrate();
-      expect((await store.getCollection('r1', C))?.title).to.equal('C');
-      await store.addObjects(C, [toNew(indicator('after-reopen'))], T0);
+      expect((await store.catalog.getCollection('r1', C))?.title).to.equal('C');
+      await store.objects.addObjects(C, [toNew(indicator('after-reopen'))], T0);
       const items = (await query()).items;
       expect(items.map((i) => i.id)).to.deep.equal([indicator('persist').id, indicator('after-reopen').id]);
       expect(items[1]?.dateAdded).to.be.greaterThan(items[0]?.dateAdded as number);

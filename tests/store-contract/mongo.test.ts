@@ -1,4 +1,4 @@
-import { MongoStore } from '../../src/store/mongo/mongo-store.js';
+import { connectMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { MONGO_SKIP_MESSAGE, freshDatabaseName, mongoTestUri } from '../helpers/mongo-url.js';
 import { describeStoreContract } from './contract.js';
 
@@ -14,12 +14,12 @@ if (!uri) {
   // A real server (FerretDB in CI), a fresh database per test.
   describeStoreContract('mongodb', async () => {
     const database = freshDatabaseName();
-    let store = await MongoStore.connect(uri, database);
+    let store = await connectMongoStore(uri, database);
     return {
       store,
       reopen: async () => {
         await store.close();
-        store = await MongoStore.connect(uri, database);
+        store = await connectMongoStore(uri, database);
         return store;
       },
       dispose: async () => {

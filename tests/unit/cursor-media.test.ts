@@ -3,7 +3,13 @@ import { expect } from 'chai';
 import { InvalidRequestError, NotAcceptableError, UnsupportedMediaTypeError } from '../../src/errors.js';
 import { CursorCodec } from '../../src/taxii/cursor.js';
 import { assertAcceptable, assertTaxiiContentType } from '../../src/taxii/media-types.js';
-import { toErrorResponse } from '../../src/taxii/error-response.js';
+import { toProblem } from '../../src/http/problems.js';
+import { taxiiErrorResource } from '../../src/taxii/respond.js';
+
+const toErrorResponse = (err: unknown, id: string) => {
+  const p = toProblem(err, id);
+  return { status: p.status, body: taxiiErrorResource(p) };
+};
 
 describe('next cursors (§3.4, Appendix B)', () => {
   const codec = new CursorCodec(randomBytes(32));

@@ -1,8 +1,6 @@
-// TAXII 2.1 §3.6 error message resource. THE mapping from PalisadeError kinds to HTTP statuses.
-import type { ErrorRequestHandler, Response } from 'express';
-import type { Logger } from 'pino';
+// THE mapping from error kinds to HTTP statuses, and the reading of framework errors (body-parser
+// and friends) as our kinds. Responders (TAXII error resource, JSON problem) render the result.
 import { InvalidRequestError, PalisadeError, PayloadTooLargeError, type ErrorKind } from '../errors.js';
-import { sendTaxii } from './respond.js';
 
 const HTTP: Record<ErrorKind, { status: number; title: string }> = {
   'invalid-request': { status: 400, title: 'Invalid request' },
@@ -19,34 +17,32 @@ const HTTP: Record<ErrorKind, { status: number; title: string }> = {
   internal: { status: 500, title: 'Internal error' },
 };
 
-export interface TaxiiErrorResource {
+/** An error as every responder sees it: safe to show, never a stack trace. */
+export interface Problem {
+  status: number;
+  kind: ErrorKind;
   title: string;
-  description?: string;
-  error_id?: string;
-  error_code?: string;
-  http_status?: string;
+  description: string;
+  /** the request id, so a report can be matched with the server log */
+  errorId: string;
   details?: Record<string, unknown>;
 }
 
-export function toErrorResponse(err: unknown, errorId: string): { status: number; body: TaxiiErrorResource } {
+export function toProblem(err: unknown, errorId: string): Problem {
   const known = err instanceof PalisadeError ? err : fromFrameworkError(err);
   const kind: ErrorKind = known?.kind ?? 'internal';
   const { status, title } = HTTP[kind];
   return {
     status,
-    body: {
-      title,
-      // Never echo the message of an unknown error: it may hold internals.
-      description: known ? known.message : 'The server could not complete the request.',
-      error_id: errorId,
-      error_code: kind,
-      http_status: String(status),
-      ...(known?.details ? { details: { ...known.details } } : {}),
-    },
+    kind,
+    title,
+    // Never echo the message of an unknown error: it may hold internals.
+    description: known ? known.message : 'The server could not complete the request.',
+    errorId,
+    ...(known?.details ? { details: { ...known.details } } : {}),
   };
 }
 
-/** body-parser and friends report problems in their own shapes; fold them into ours here. */
 function fromFrameworkError(err: unknown): PalisadeError | undefined {
   const e = err as { type?: unknown; status?: unknown } | null;
   if (e?.type === 'entity.too.large') return new PayloadTooLargeError('The request body exceeds max_content_length of this API root.');
@@ -57,21 +53,4 @@ function fromFrameworkError(err: unknown): PalisadeError | undefined {
   }
   if (e?.status === 400 && err instanceof URIError) return new InvalidRequestError('The request URL is malformed.');
   return undefined;
-}
-
-export function sendError(res: Response, err: unknown, log: Logger): void {
-  const errorId = String(res.locals.requestId ?? 'unknown');
-  const { status, body } = toErrorResponse(err, errorId);
-  if (status >= 500) log.error({ err, errorId }, 'request failed');
-  else log.debug({ errorId, code: body.error_code }, body.description);
-  if (status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="palisade", charset="UTF-8"');
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendTaxii(res, status, body);
-}
-
-export function taxiiErrorMiddleware(log: Logger): ErrorRequestHandler {
-  return (err, _req, res, _next) => sendError(res, err, log);
 }

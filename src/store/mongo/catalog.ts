@@ -1,0 +1,64 @@
+import { STIX_21_MEDIA_TYPE } from '../../stix/versions.js';
+import type { ApiRootRecord, CatalogStore, CollectionRecord, NewCollection } from '../catalog.js';
+import type { ApiRootDoc, CollectionDoc, MongoCollections } from './documents.js';
+
+export class MongoCatalog implements CatalogStore {
+  constructor(private readonly c: MongoCollections) {}
+
+  async putApiRoot(root: ApiRootRecord): Promise<void> {
+    await this.c.apiRoots.replaceOne(
+      { _id: root.path },
+      { title: root.title, description: root.description ?? null, max_content_length: root.maxContentLength },
+      { upsert: true },
+    );
+  }
+
+  async getApiRoot(path: string): Promise<ApiRootRecord | undefined> {
+    const d = await this.c.apiRoots.findOne({ _id: path });
+    return d ? toApiRoot(d) : undefined;
+  }
+
+  async listApiRoots(): Promise<ApiRootRecord[]> {
+    return (await this.c.apiRoots.find().sort({ _id: 1 }).toArray()).map(toApiRoot);
+  }
+
+  async putCollection(col: NewCollection): Promise<void> {
+    await this.c.collections.updateOne(
+      { _id: col.id },
+      {
+        $set: { api_root: col.apiRoot, title: col.title, description: col.description ?? null, alias: col.alias ?? null },
+        $setOnInsert: { media_types: col.mediaTypes ?? [STIX_21_MEDIA_TYPE] },
+      },
+      { upsert: true },
+    );
+  }
+
+  async getCollection(apiRoot: string, idOrAlias: string): Promise<CollectionRecord | undefined> {
+    const d = await this.c.collections.findOne({ api_root: apiRoot, $or: [{ _id: idOrAlias }, { alias: idOrAlias }] });
+    return d ? toCollection(d) : undefined;
+  }
+
+  async listCollections(apiRoot: string): Promise<CollectionRecord[]> {
+    return (await this.c.collections.find({ api_root: apiRoot }).sort({ _id: 1 }).toArray()).map(toCollection);
+  }
+}
+
+function toApiRoot(d: ApiRootDoc): ApiRootRecord {
+  return {
+    path: d._id,
+    title: d.title,
+    ...(d.description != null ? { description: d.description } : {}),
+    maxContentLength: d.max_content_length,
+  };
+}
+
+function toCollection(d: CollectionDoc): CollectionRecord {
+  return {
+    id: d._id,
+    apiRoot: d.api_root,
+    title: d.title,
+    ...(d.description != null ? { description: d.description } : {}),
+    ...(d.alias != null ? { alias: d.alias } : {}),
+    mediaTypes: d.media_types,
+  };
+}

@@ -1,0 +1,129 @@
+// The documents of every MongoDB collection this backend uses, typed so that the driver checks
+// filters and updates (string _id values need no casts). Layout: src/store/README.md.
+import type { Collection, Db } from 'mongodb';
+import type { StatusDetail, StatusRecord } from '../statuses.js';
+
+export interface MetaDoc {
+  _id: string;
+  value: string;
+}
+
+export interface ApiRootDoc {
+  /** the API root path */
+  _id: string;
+  title: string;
+  description?: string | null;
+  max_content_length: number;
+}
+
+export interface CollectionDoc {
+  /** the collection id */
+  _id: string;
+  api_root: string;
+  title: string;
+  description: string | null;
+  alias: string | null;
+  media_types: string[];
+}
+
+export interface UserDoc {
+  /** the username */
+  _id: string;
+  password_hash: string;
+  admin: boolean;
+}
+
+export interface GrantDoc {
+  /** `collection|username` */
+  _id: string;
+  collection_id: string;
+  username: string;
+  read: boolean;
+  write: boolean;
+}
+
+export interface StatusDoc {
+  _id: string;
+  api_root: string;
+  collection_id: string;
+  owner: string;
+  status: StatusRecord['status'];
+  request_ts: number;
+  total: number;
+  successes: StatusDetail[];
+  failures: StatusDetail[];
+  pendings: StatusDetail[];
+}
+
+/** One stored object version. */
+export interface ObjectDoc {
+  /** `collection|id|version key` (UNVERSIONED in place of the key for objects without one) */
+  _id: string;
+  c: string;
+  id: string;
+  vkey: string;
+  version: string;
+  /** date_added, µs */
+  da: number;
+  type: string;
+  sv: string;
+  first: boolean;
+  last: boolean;
+  json: string;
+}
+
+/**
+ * One block of date_added values, claimed by one writer for one batch. _id is collection|seq, so the
+ * primary key makes each seq claimable once: block n+1 starts after block n ends. While `done` is
+ * false the block also holds readers back (see DateAddedLedger.horizon).
+ */
+export interface BlockDoc {
+  _id: string;
+  c: string;
+  seq: number;
+  start: number;
+  end: number;
+  done: boolean;
+  expires: Date;
+}
+
+/** One applied schema step. */
+export interface MigrationDoc {
+  /** the step's version number */
+  _id: number;
+  name: string;
+  applied_at: Date;
+}
+
+/** An unversioned object (no created/modified) has exactly one stored copy: a fixed _id suffix. */
+export const UNVERSIONED = '~';
+
+export interface MongoCollections {
+  meta: Collection<MetaDoc>;
+  apiRoots: Collection<ApiRootDoc>;
+  collections: Collection<CollectionDoc>;
+  users: Collection<UserDoc>;
+  grants: Collection<GrantDoc>;
+  statuses: Collection<StatusDoc>;
+  objects: Collection<ObjectDoc>;
+  blocks: Collection<BlockDoc>;
+  migrations: Collection<MigrationDoc>;
+}
+
+export function mongoCollections(db: Db): MongoCollections {
+  return {
+    meta: db.collection<MetaDoc>('meta'),
+    apiRoots: db.collection<ApiRootDoc>('api_roots'),
+    collections: db.collection<CollectionDoc>('collections'),
+    users: db.collection<UserDoc>('users'),
+    grants: db.collection<GrantDoc>('grants'),
+    statuses: db.collection<StatusDoc>('statuses'),
+    objects: db.collection<ObjectDoc>('objects'),
+    blocks: db.collection<BlockDoc>('date_added_blocks'),
+    migrations: db.collection<MigrationDoc>('schema_migrations'),
+  };
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 11000;
+}

@@ -1,0 +1,66 @@
+// Objects area: stored STIX object versions, their date_added order and the first/last flags
+// (TAXII 2.1 §3.4 filtering and paging, §5.3–§5.8).
+import type { VersionRecord } from '../stix/versions.js';
+
+/** A validated STIX object ready to store (built by stix/versions.ts). */
+export type NewVersion = VersionRecord;
+
+export type AddOutcomeKind = 'added' | 'duplicate' | 'conflict';
+export interface AddOutcome {
+  id: string;
+  version: string;
+  outcome: AddOutcomeKind;
+}
+
+/** Version selection after the caller applied the defaults (§3.4.1): 'all', or a union. */
+export type VersionSelection =
+  | { all: true }
+  | { all?: false; first: boolean; last: boolean; exact: readonly string[] /* version keys */ };
+
+export interface ObjectQuery {
+  /** restrict to one object (get-object, versions, delete) */
+  objectId?: string;
+  ids?: readonly string[];
+  types?: readonly string[];
+  versions: VersionSelection;
+  /** undefined means "newest spec version of each object" (§3.4.1) */
+  specVersions?: readonly string[];
+  /** exclusive lower bound on date_added, microseconds */
+  addedAfter?: number;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** keyset position: the date_added (µs) of the last item already returned */
+  after?: number;
+}
+
+export interface StoredVersion {
+  id: string;
+  version: string;
+  /** microseconds since the epoch; unique and strictly increasing within a collection */
+  dateAdded: number;
+  specVersion: string;
+  mediaType: string;
+  /** the object as stored, served verbatim: UTF-8 bytes (no decoding on the read path) or text */
+  json: Buffer | string;
+}
+
+export interface Page<T> {
+  items: T[];
+  more: boolean;
+}
+
+export interface ObjectStore {
+  /**
+   * Stores the versions in order, in one atomic unit where the backend allows. date_added is
+   * assigned per added version from nowMicros, kept strictly increasing within the collection.
+   * One outcome per input, in input order.
+   */
+  addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]>;
+  /** ascending date_added; filters and version selection run in the database */
+  queryObjects(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<Page<StoredVersion>>;
+  objectExists(collectionId: string, id: string): Promise<boolean>;
+  /** deletes the versions of query.objectId selected by the query; returns how many */
+  deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number>;
+}

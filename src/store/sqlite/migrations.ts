@@ -1,0 +1,98 @@
+// Numbered, forward-only schema migrations. The applied ones are rows of schema_migrations; each
+// runs in its own IMMEDIATE transaction together with its row, so a crash leaves the database at
+// the previous version and two processes opening one file cannot apply a step twice.
+import type Database from 'better-sqlite3';
+import { StoreVersionError } from '../../errors.js';
+import type { MigrationLog, MigrationReport } from '../store.js';
+
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/**
+ * Migration 1 is the schema of release 0.1, which created its tables with IF NOT EXISTS and kept
+ * no version: on a database written by that release it changes nothing and records version 1.
+ */
+const RELEASE_0_1_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_roots (
+  path TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT, max_content_length INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS collections (
+  ckey INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, api_root TEXT NOT NULL, title TEXT NOT NULL,
+  description TEXT, alias TEXT, media_types TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS ix_collections_alias ON collections (api_root, alias) WHERE alias IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_collections_root ON collections (api_root, id);
+CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, admin INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS grants (
+  collection_id TEXT NOT NULL, username TEXT NOT NULL, can_read INTEGER NOT NULL, can_write INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, username));
+CREATE INDEX IF NOT EXISTS ix_grants_user ON grants (username);
+CREATE TABLE IF NOT EXISTS objects (
+  seq INTEGER PRIMARY KEY,
+  ckey INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  vkey TEXT NOT NULL,
+  version TEXT NOT NULL,
+  date_added INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  spec_version TEXT NOT NULL,
+  is_first INTEGER NOT NULL,
+  is_last INTEGER NOT NULL,
+  json BLOB NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS ix_objects_added ON objects (ckey, date_added);
+CREATE UNIQUE INDEX IF NOT EXISTS ix_objects_version ON objects (ckey, id, vkey);
+CREATE INDEX IF NOT EXISTS ix_objects_last ON objects (ckey, date_added) WHERE is_last = 1;
+CREATE INDEX IF NOT EXISTS ix_objects_type ON objects (ckey, type, date_added);
+CREATE TABLE IF NOT EXISTS statuses (
+  id TEXT PRIMARY KEY, api_root TEXT NOT NULL, collection_id TEXT NOT NULL, owner TEXT NOT NULL,
+  status TEXT NOT NULL, request_ts INTEGER NOT NULL, total INTEGER NOT NULL, details TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_statuses_ts ON statuses (request_ts);
+`;
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  { version: 1, name: 'release 0.1 schema', up: (db) => db.exec(RELEASE_0_1_SCHEMA) },
+];
+
+const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`;
+
+function currentVersion(db: Database.Database): number {
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+export function migrateSqlite(
+  db: Database.Database,
+  migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
+  log?: MigrationLog,
+): MigrationReport {
+  const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`SQLite migrations must be numbered 1, 2, 3…; found ${m.version} at ${i + 1}`);
+  });
+  db.exec(LEDGER);
+  const from = currentVersion(db);
+  if (from > known) throw new StoreVersionError(db.name, from, known);
+  const applied: MigrationReport['applied'] = [];
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    const step = db.transaction(() => {
+      // Another process may have applied it since we looked: re-check inside the lock.
+      if (currentVersion(db) >= m.version) return false;
+      m.up(db);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+      return true;
+    });
+    if (step.immediate()) {
+      applied.push({ version: m.version, name: m.name });
+      log?.info({ store: 'sqlite', version: m.version, migration: m.name }, 'applied schema migration');
+    }
+  }
+  return { from, to: Math.max(from, known), applied };
+}

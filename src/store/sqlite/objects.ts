@@ -1,0 +1,174 @@
+// Object versions on SQLite: keyset paging on (ckey, date_added), first/last flags kept on write.
+// Collections get an integer key (ckey) so object rows and indexes do not repeat the 36-character id.
+import { compareTimestamps, formatMicros, versionKey } from '../../stix/timestamps.js';
+import { stixMediaType } from '../../stix/versions.js';
+import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, PageRequest, StoredVersion } from '../objects.js';
+import type { Row, SqliteDb } from './database.js';
+
+type ObjectRow = [id: string, version: string, dateAdded: number, specVersion: string, json: Buffer];
+
+export class SqliteObjects implements ObjectStore {
+  private readonly ckeys = new Map<string, number>();
+  /** newest date_added per ckey; valid because one process owns the file */
+  private readonly lastAdded = new Map<number, number>();
+
+  constructor(private readonly s: SqliteDb) {}
+
+  private ckey(collectionId: string): number | undefined {
+    let key = this.ckeys.get(collectionId);
+    if (key === undefined) {
+      const row = this.s.stmt('SELECT ckey FROM collections WHERE id = ?').get(collectionId) as Row | undefined;
+      if (!row) return undefined;
+      key = row.ckey as number;
+      this.ckeys.set(collectionId, key);
+    }
+    return key;
+  }
+
+  /** Strictly increasing per collection, even when the wall clock stalls or steps back. */
+  private nextDateAdded(ckey: number, nowMicros: number): number {
+    let last = this.lastAdded.get(ckey);
+    if (last === undefined) {
+      const row = this.s.stmt('SELECT max(date_added) AS m FROM objects WHERE ckey = ?').get(ckey) as Row;
+      last = (row.m as number | null) ?? 0;
+    }
+    const next = Math.max(nowMicros, last + 1);
+    this.lastAdded.set(ckey, next);
+    return next;
+  }
+
+  async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
+    const ckey = this.ckey(collectionId);
+    if (ckey === undefined) throw new Error(`unknown collection ${collectionId}`);
+    const existing = this.s.stmt('SELECT vkey, version FROM objects WHERE ckey = ? AND id = ?');
+    const jsonOf = this.s.stmt('SELECT json FROM objects WHERE ckey = ? AND id = ? AND vkey = ?').pluck();
+    const clearFirst = this.s.stmt('UPDATE objects SET is_first = 0 WHERE ckey = ? AND id = ? AND is_first = 1');
+    const clearLast = this.s.stmt('UPDATE objects SET is_last = 0 WHERE ckey = ? AND id = ? AND is_last = 1');
+    const insert = this.s.stmt(
+      `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const run = this.s.db.transaction((): AddOutcome[] => {
+      const out: AddOutcome[] = [];
+      for (const v of versions) {
+        const rows = existing.all(ckey, v.id) as Row[];
+        const bytes = Buffer.from(v.json);
+        // An object without created/modified (STIX 2.1 §3.2, most SCOs) has one version: the first copy.
+        const same = v.versionKey === undefined ? rows[0] : rows.find((r) => r.vkey === v.versionKey);
+        if (same) {
+          const equal = bytes.equals(jsonOf.get(ckey, v.id, same.vkey) as Buffer);
+          out.push({ id: v.id, version: same.version as string, outcome: equal ? 'duplicate' : 'conflict' });
+          continue;
+        }
+        const dateAdded = this.nextDateAdded(ckey, nowMicros);
+        const version = v.version ?? formatMicros(dateAdded);
+        const vkey = v.versionKey ?? (versionKey(version) as string);
+        let isFirst = true;
+        let isLast = true;
+        for (const r of rows) {
+          const cmp = compareTimestamps(r.version as string, version);
+          if (cmp < 0) isFirst = false;
+          if (cmp > 0) isLast = false;
+        }
+        if (rows.length > 0 && isFirst) clearFirst.run(ckey, v.id);
+        if (rows.length > 0 && isLast) clearLast.run(ckey, v.id);
+        insert.run(ckey, v.id, vkey, version, dateAdded, v.type, v.specVersion, isFirst ? 1 : 0, isLast ? 1 : 0, bytes);
+        out.push({ id: v.id, version, outcome: 'added' });
+      }
+      return out;
+    });
+    try {
+      return run();
+    } catch (err) {
+      this.lastAdded.delete(ckey);
+      throw err;
+    }
+  }
+
+  private where(ckey: number, q: ObjectQuery, after: number | undefined): { sql: string; params: unknown[] } {
+    const parts = ['ckey = ?'];
+    const params: unknown[] = [ckey];
+    const lower = Math.max(q.addedAfter ?? -1, after ?? -1);
+    if (lower >= 0) {
+      parts.push('date_added > ?');
+      params.push(lower);
+    }
+    if (q.objectId !== undefined) {
+      parts.push('id = ?');
+      params.push(q.objectId);
+    }
+    const inList = (column: string, values: readonly string[] | undefined): void => {
+      if (!values) return;
+      parts.push(`${column} IN (${values.map(() => '?').join(',')})`);
+      params.push(...values);
+    };
+    inList('id', q.ids);
+    inList('type', q.types);
+    // Only STIX 2.1 is stored (the validator refuses other spec versions), so the default "newest
+    // spec version of each object" (§3.4.1) needs no clause; an explicit list is a plain filter.
+    inList('spec_version', q.specVersions);
+    const v = q.versions;
+    if (!v.all) {
+      const ors: string[] = [];
+      if (v.last) ors.push('is_last = 1');
+      if (v.first) ors.push('is_first = 1');
+      if (v.exact.length > 0) {
+        ors.push(`vkey IN (${v.exact.map(() => '?').join(',')})`);
+        params.push(...v.exact);
+      }
+      parts.push(ors.length === 1 ? (ors[0] as string) : `(${ors.join(' OR ')})`);
+    }
+    return { sql: parts.join(' AND '), params };
+  }
+
+  async queryObjects(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<Page<StoredVersion>> {
+    const ckey = this.ckey(collectionId);
+    if (ckey === undefined) return { items: [], more: false };
+    const { sql, params } = this.where(ckey, query, page.after);
+    const rows = this.s
+      // json is stored as its UTF-8 bytes: no decode here, no re-encode when the envelope is sent.
+      .stmt(`SELECT id, version, date_added, spec_version, json FROM objects WHERE ${sql} ORDER BY date_added LIMIT ?`)
+      .raw()
+      .all(...params, page.limit + 1) as ObjectRow[];
+    const more = rows.length > page.limit;
+    if (more) rows.pop();
+    return {
+      more,
+      items: rows.map(([id, version, dateAdded, specVersion, json]) => ({
+        id,
+        version,
+        dateAdded,
+        specVersion,
+        mediaType: stixMediaType(specVersion),
+        json,
+      })),
+    };
+  }
+
+  async objectExists(collectionId: string, id: string): Promise<boolean> {
+    const ckey = this.ckey(collectionId);
+    if (ckey === undefined) return false;
+    return this.s.stmt('SELECT 1 FROM objects WHERE ckey = ? AND id = ? LIMIT 1').get(ckey, id) !== undefined;
+  }
+
+  async deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number> {
+    const ckey = this.ckey(collectionId);
+    if (ckey === undefined) return 0;
+    const { sql, params } = this.where(ckey, query, undefined);
+    const run = this.s.db.transaction((): number => {
+      const removed = this.s.stmt(`DELETE FROM objects WHERE ${sql}`).run(...params).changes;
+      if (removed > 0) {
+        this.s
+          .stmt(
+            `UPDATE objects SET
+               is_first = (vkey = (SELECT min(vkey) FROM objects o WHERE o.ckey = objects.ckey AND o.id = objects.id)),
+               is_last = (vkey = (SELECT max(vkey) FROM objects o WHERE o.ckey = objects.ckey AND o.id = objects.id))
+             WHERE ckey = ? AND id = ?`,
+          )
+          .run(ckey, query.objectId);
+      }
+      return removed;
+    });
+    return run();
+  }
+}

@@ -1,0 +1,28 @@
+// Status area: TAXII 2.1 §4.3 status resources of add-objects requests.
+
+export interface StatusDetail {
+  id: string;
+  version: string;
+  message?: string;
+}
+
+export interface StatusRecord {
+  id: string;
+  apiRoot: string;
+  collectionId: string;
+  owner: string;
+  status: 'complete' | 'pending';
+  /** microseconds since the epoch */
+  requestTimestamp: number;
+  totalCount: number;
+  successes: StatusDetail[];
+  failures: StatusDetail[];
+  pendings: StatusDetail[];
+}
+
+export interface StatusStore {
+  putStatus(status: StatusRecord): Promise<void>;
+  getStatus(apiRoot: string, id: string): Promise<StatusRecord | undefined>;
+  /** removes complete statuses requested before the given time (µs); returns how many */
+  purgeStatuses(requestedBeforeMicros: number): Promise<number>;
+}

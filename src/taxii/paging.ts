@@ -1,0 +1,41 @@
+// TAXII 2.1 §3.4 paging shared by objects, manifest, get-object and versions: keyset on
+// date_added, `next` signed and bound to the caller and the request (cursor.ts).
+import type { Principal } from '../auth/principal.js';
+import type { Admitted } from '../access/gate.js';
+import type { ObjectStore, Page, StoredVersion } from '../store/store.js';
+import { CursorCodec } from './cursor.js';
+import type { Endpoint, TaxiiQuery } from './query.js';
+
+export interface PageResult {
+  page: Page<StoredVersion>;
+  next?: string;
+}
+
+export class Pager {
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  async page(principal: Principal, at: Admitted<'read'>, endpoint: Endpoint, q: TaxiiQuery, objectId?: string): Promise<PageResult> {
+    const fp = CursorCodec.fingerprint([principal.username, at.root.path, at.collection.id, endpoint, objectId ?? null, q.canonical]);
+    const after = q.next !== undefined ? this.cursors.decode(q.next, fp) : undefined;
+    const page = await this.objects.queryObjects(
+      at.collection.id,
+      {
+        ...(objectId !== undefined ? { objectId } : {}),
+        ...(q.ids ? { ids: q.ids } : {}),
+        ...(q.types ? { types: q.types } : {}),
+        versions: endpoint === 'versions' ? { all: true } : q.versions,
+        ...(q.specVersions ? { specVersions: q.specVersions } : {}),
+        ...(q.addedAfter !== undefined ? { addedAfter: q.addedAfter } : {}),
+      },
+      { limit: q.limit, ...(after !== undefined ? { after } : {}) },
+    );
+    const last = page.items[page.items.length - 1];
+    // §3.4: `more: true` always comes with `next`, or a client that pages by `next` stops (or
+    // loops on the first page).
+    const next = page.more && last ? this.cursors.encode(last.dateAdded, fp) : undefined;
+    return { page, ...(next !== undefined ? { next } : {}) };
+  }
+}

@@ -22,7 +22,11 @@ export async function bootstrap(c: Container): Promise<BootstrapReport> {
   const report: BootstrapReport = { adminCreated: false, demoSeeded: false };
 
   for (const u of config.users) {
-    await store.identity.putUser({ username: u.username, passwordHash: await hashPassword(u.password), admin: u.admin });
+    await store.identity.putUser({
+      username: u.username,
+      passwordHash: await hashPassword(u.password),
+      admin: u.admin,
+    });
   }
   if ((await store.identity.countAdmins()) === 0) {
     const password = config.adminPassword ?? generatePassword();

@@ -28,7 +28,11 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export async function createContainer(config: Readonly<Config>, log: Logger, clock: Clock = systemClock()): Promise<Container> {
+export async function createContainer(
+  config: Readonly<Config>,
+  log: Logger,
+  clock: Clock = systemClock(),
+): Promise<Container> {
   const store = await openStore(config.store);
   try {
     await store.migrate(log);

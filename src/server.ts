@@ -36,7 +36,10 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${port}`;
   if (!['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
-    log.warn({ host: config.server.host }, 'serving plain HTTP on a non-loopback address: put a TLS-terminating proxy in front (TAXII 2.1 requires HTTPS)');
+    log.warn(
+      { host: config.server.host },
+      'serving plain HTTP on a non-loopback address: put a TLS-terminating proxy in front (TAXII 2.1 requires HTTPS)',
+    );
   }
   log.info({ url: `${url}/taxii2/` }, 'Palisade is serving TAXII 2.1');
   return {

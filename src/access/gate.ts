@@ -73,7 +73,10 @@ export class AccessGate {
   }
 
   /** The collections of an API root the principal can see, with its rights on each, by id. */
-  async visibleCollections(principal: Principal, apiRoot: string): Promise<{ collection: CollectionRecord; rights: Rights }[]> {
+  async visibleCollections(
+    principal: Principal,
+    apiRoot: string,
+  ): Promise<{ collection: CollectionRecord; rights: Rights }[]> {
     await this.apiRoot(apiRoot);
     const collections = await this.catalog.listCollections(apiRoot);
     let rightsOf: (id: string) => Rights;
@@ -85,7 +88,9 @@ export class AccessGate {
         return g ? { read: g.read, write: g.write } : NONE;
       };
     }
-    return collections.map((collection) => ({ collection, rights: rightsOf(collection.id) })).filter((c) => visible(c.rights));
+    return collections
+      .map((collection) => ({ collection, rights: rightsOf(collection.id) }))
+      .filter((c) => visible(c.rights));
   }
 
   /**

@@ -2,7 +2,7 @@
 // The `palisade` command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load-config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, StoreVersionError } from '../errors.js';
 import { startServer } from '../server.js';
 
 const USAGE = `Usage: palisade <command> [options]
@@ -71,7 +71,16 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const running = await startServer(config);
+  let running;
+  try {
+    running = await startServer(config);
+  } catch (err) {
+    if (err instanceof StoreVersionError) {
+      process.stderr.write(`palisade: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -141,7 +141,8 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
   };
   const baseDir = configFile ? resolve(configFile, '..') : process.cwd();
   const dataDir = resolvePath(baseDir, raw.data_dir as string);
-  const store = (raw.store as { kind: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string } | undefined) ?? {
+  const store = (raw.store as
+    { kind: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string } | undefined) ?? {
     kind: 'sqlite',
   };
 
@@ -215,7 +216,11 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     dataDir,
     store:
       store.kind === 'mongodb'
-        ? { kind: 'mongodb', uri: store.uri as string, ...(store.database !== undefined ? { database: store.database } : {}) }
+        ? {
+            kind: 'mongodb',
+            uri: store.uri as string,
+            ...(store.database !== undefined ? { database: store.database } : {}),
+          }
         : { kind: 'sqlite', file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db') },
     log: { level: (raw.log as { level: string }).level },
     taxii: {

@@ -45,7 +45,8 @@ export function toProblem(err: unknown, errorId: string): Problem {
 
 function fromFrameworkError(err: unknown): PalisadeError | undefined {
   const e = err as { type?: unknown; status?: unknown } | null;
-  if (e?.type === 'entity.too.large') return new PayloadTooLargeError('The request body exceeds max_content_length of this API root.');
+  if (e?.type === 'entity.too.large')
+    return new PayloadTooLargeError('The request body exceeds max_content_length of this API root.');
   if (e?.type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
   if (e?.type === 'request.aborted') return new InvalidRequestError('The request body was not received completely.');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {

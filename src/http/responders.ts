@@ -24,7 +24,9 @@ export function writeBody(
     res.end();
     return;
   }
-  const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+  const buf = Buffer.isBuffer(body)
+    ? body
+    : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
   res.setHeader('Content-Length', String(buf.length));
   res.end(buf);
 }

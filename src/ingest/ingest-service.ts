@@ -9,7 +9,8 @@ import type { Clock } from '../stix/timestamps.js';
 import type { NewVersion, ObjectStore, StatusDetail, StatusRecord, StatusStore } from '../store/store.js';
 import { parseEnvelope } from './envelope.js';
 
-const CONFLICT_REASON = 'a different object with this id and version is already stored; a new version needs a new modified';
+const CONFLICT_REASON =
+  'a different object with this id and version is already stored; a new version needs a new modified';
 
 export type IngestInput = { bytes: Buffer } | { objects: readonly unknown[] };
 
@@ -46,7 +47,8 @@ export class IngestService {
     if (valid.length > 0) {
       for (const o of await this.objects.addObjects(target.collection.id, valid, this.clock.nowMicros())) {
         if (o.outcome === 'added') successes.push({ id: o.id, version: o.version });
-        else if (o.outcome === 'duplicate') successes.push({ id: o.id, version: o.version, message: 'already present' });
+        else if (o.outcome === 'duplicate')
+          successes.push({ id: o.id, version: o.version, message: 'already present' });
         else failures.push({ id: o.id, version: o.version, message: CONFLICT_REASON });
       }
     }

@@ -32,7 +32,10 @@ export interface VersionRecord {
 }
 
 /** Builds the stored form of an object the validator accepted. */
-export function toVersionRecord(obj: Readonly<Record<string, unknown>>, accepted: { id: string; type: string; specVersion: string }): VersionRecord {
+export function toVersionRecord(
+  obj: Readonly<Record<string, unknown>>,
+  accepted: { id: string; type: string; specVersion: string },
+): VersionRecord {
   const version = versionOf(obj);
   const key = version === undefined ? undefined : versionKey(version);
   return {

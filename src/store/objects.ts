@@ -14,8 +14,7 @@ export interface AddOutcome {
 
 /** Version selection after the caller applied the defaults (§3.4.1): 'all', or a union. */
 export type VersionSelection =
-  | { all: true }
-  | { all?: false; first: boolean; last: boolean; exact: readonly string[] /* version keys */ };
+  { all: true } | { all?: false; first: boolean; last: boolean; exact: readonly string[] /* version keys */ };
 
 export interface ObjectQuery {
   /** restrict to one object (get-object, versions, delete) */

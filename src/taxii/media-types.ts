@@ -20,7 +20,10 @@ function parseRange(text: string): MediaRange | undefined {
     const eq = p.indexOf('=');
     if (eq < 0) continue;
     const name = p.slice(0, eq).trim().toLowerCase();
-    const value = p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    const value = p
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     if (name === 'q') {
       const n = Number(value);
       q = Number.isFinite(n) ? n : 0;

@@ -23,12 +23,23 @@ export class ObjectsService {
   }
 
   /** §5.3 manifest and §5.4 objects share filters and paging. */
-  list(principal: Principal, at: Admitted<'read'>, q: TaxiiQuery, endpoint: 'objects' | 'manifest'): Promise<PageResult> {
+  list(
+    principal: Principal,
+    at: Admitted<'read'>,
+    q: TaxiiQuery,
+    endpoint: 'objects' | 'manifest',
+  ): Promise<PageResult> {
     return this.pager.page(principal, at, endpoint, q);
   }
 
   /** §5.6 get an object, §5.8 its versions; an unknown id is a 404. */
-  async object(principal: Principal, at: Admitted<'read'>, objectId: string, q: TaxiiQuery, endpoint: 'object' | 'versions'): Promise<PageResult> {
+  async object(
+    principal: Principal,
+    at: Admitted<'read'>,
+    objectId: string,
+    q: TaxiiQuery,
+    endpoint: 'object' | 'versions',
+  ): Promise<PageResult> {
     if (!(await this.objects.objectExists(at.collection.id, objectId))) {
       throw new NotFoundError('There is no object with this id in the collection.');
     }

@@ -17,8 +17,21 @@ export class Pager {
     private readonly cursors: CursorCodec,
   ) {}
 
-  async page(principal: Principal, at: Admitted<'read'>, endpoint: Endpoint, q: TaxiiQuery, objectId?: string): Promise<PageResult> {
-    const fp = CursorCodec.fingerprint([principal.username, at.root.path, at.collection.id, endpoint, objectId ?? null, q.canonical]);
+  async page(
+    principal: Principal,
+    at: Admitted<'read'>,
+    endpoint: Endpoint,
+    q: TaxiiQuery,
+    objectId?: string,
+  ): Promise<PageResult> {
+    const fp = CursorCodec.fingerprint([
+      principal.username,
+      at.root.path,
+      at.collection.id,
+      endpoint,
+      objectId ?? null,
+      q.canonical,
+    ]);
     const after = q.next !== undefined ? this.cursors.decode(q.next, fp) : undefined;
     const page = await this.objects.queryObjects(
       at.collection.id,

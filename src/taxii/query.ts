@@ -21,15 +21,32 @@ export interface TaxiiQuery {
 
 /** Which filters each endpoint honours (T-71). Parameters an endpoint does not define are ignored. */
 const SUPPORTED: Record<Endpoint, ReadonlySet<string>> = {
-  objects: new Set(['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]']),
-  manifest: new Set(['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]']),
+  objects: new Set([
+    'added_after',
+    'limit',
+    'next',
+    'match[id]',
+    'match[type]',
+    'match[version]',
+    'match[spec_version]',
+  ]),
+  manifest: new Set([
+    'added_after',
+    'limit',
+    'next',
+    'match[id]',
+    'match[type]',
+    'match[version]',
+    'match[spec_version]',
+  ]),
   object: new Set(['added_after', 'limit', 'next', 'match[version]', 'match[spec_version]']),
   versions: new Set(['added_after', 'limit', 'next', 'match[spec_version]']),
   delete: new Set(['match[version]', 'match[spec_version]']),
 };
 
 const MAX_MATCH_VALUES = 1000;
-const STIX_ID = /^[a-z][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const STIX_ID =
+  /^[a-z][a-z0-9-]*[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const TYPE_NAME = /^[a-z0-9][a-z0-9-]{0,248}[a-z0-9]$/;
 const SPEC_VERSION = /^\d+\.\d+$/;
 
@@ -38,7 +55,9 @@ export function parseTaxiiQuery(rawQuery: string, endpoint: Endpoint, maxPageSiz
   const seen = new Set<string>();
   for (const key of params.keys()) {
     if (seen.has(key) && (key.startsWith('match[') || SUPPORTED.objects.has(key))) {
-      throw new InvalidRequestError(`The parameter ${key} must not appear more than once.`, { details: { parameter: key } });
+      throw new InvalidRequestError(`The parameter ${key} must not appear more than once.`, {
+        details: { parameter: key },
+      });
     }
     seen.add(key);
   }
@@ -51,9 +70,12 @@ export function parseTaxiiQuery(rawQuery: string, endpoint: Endpoint, maxPageSiz
   if (addedAfter !== undefined) {
     const micros = toMicros(addedAfter);
     if (micros === undefined) {
-      throw new InvalidRequestError('added_after must be one RFC 3339 UTC timestamp, e.g. 2024-01-01T00:00:00.000000Z.', {
-        details: { added_after: addedAfter },
-      });
+      throw new InvalidRequestError(
+        'added_after must be one RFC 3339 UTC timestamp, e.g. 2024-01-01T00:00:00.000000Z.',
+        {
+          details: { added_after: addedAfter },
+        },
+      );
     }
     q.addedAfter = micros;
   }
@@ -77,7 +99,12 @@ export function parseTaxiiQuery(rawQuery: string, endpoint: Endpoint, maxPageSiz
   if (ids) q.ids = ids;
   const types = list(get('match[type]'), 'match[type]', (v) => TYPE_NAME.test(v), 'a STIX type name');
   if (types) q.types = types;
-  const specVersions = list(get('match[spec_version]'), 'match[spec_version]', (v) => SPEC_VERSION.test(v), 'a spec version such as 2.1');
+  const specVersions = list(
+    get('match[spec_version]'),
+    'match[spec_version]',
+    (v) => SPEC_VERSION.test(v),
+    'a spec version such as 2.1',
+  );
   if (specVersions) q.specVersions = specVersions;
 
   const versions = list(get('match[version]'), 'match[version]', () => true, '');
@@ -98,7 +125,9 @@ function list(raw: string | undefined, key: string, valid: (v: string) => boolea
   if (raw === undefined) return undefined;
   const values = raw.split(',').map((v) => v.trim());
   if (values.some((v) => v === '')) {
-    throw new InvalidRequestError(`${key} must be a comma-separated list without empty values.`, { details: { [key]: raw } });
+    throw new InvalidRequestError(`${key} must be a comma-separated list without empty values.`, {
+      details: { [key]: raw },
+    });
   }
   if (values.length > MAX_MATCH_VALUES) {
     throw new InvalidRequestError(`${key} accepts at most ${MAX_MATCH_VALUES} values.`);

@@ -2,7 +2,14 @@
 // §5.1.1 collections, §5.2.1 collection, §5.3.1 manifest, §5.8.1 versions. Empty lists are
 // omitted (T-9): an empty result is `{}`.
 import { formatMicros } from '../stix/timestamps.js';
-import type { ApiRootRecord, CollectionRecord, Page, StatusDetail, StatusRecord, StoredVersion } from '../store/store.js';
+import type {
+  ApiRootRecord,
+  CollectionRecord,
+  Page,
+  StatusDetail,
+  StatusRecord,
+  StoredVersion,
+} from '../store/store.js';
 import type { Rights } from '../access/gate.js';
 import { TAXII_21 } from './media-types.js';
 
@@ -66,7 +73,12 @@ export function manifestResource(page: Page<StoredVersion>, next: string | undef
 }
 
 export function versionsResource(page: Page<StoredVersion>, next: string | undefined): object {
-  return pagedResource(page, next, 'versions', page.items.map((v) => v.version));
+  return pagedResource(
+    page,
+    next,
+    'versions',
+    page.items.map((v) => v.version),
+  );
 }
 
 /** T-19: first and last date_added of this page; omitted on an empty page (A-3). */
@@ -81,7 +93,11 @@ export function dateAddedHeaders(page: Page<StoredVersion>): Record<string, stri
 }
 
 function details(list: StatusDetail[]): object[] {
-  return list.map((d) => ({ id: d.id, version: d.version, ...(d.message !== undefined ? { message: d.message } : {}) }));
+  return list.map((d) => ({
+    id: d.id,
+    version: d.version,
+    ...(d.message !== undefined ? { message: d.message } : {}),
+  }));
 }
 
 export function statusResource(s: StatusRecord): object {

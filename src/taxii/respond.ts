@@ -26,7 +26,12 @@ export function taxiiErrorResource(p: Problem): TaxiiErrorResource {
   };
 }
 
-export function sendTaxii(res: Response, status: number, body: Buffer | object | undefined, headers?: Record<string, string>): void {
+export function sendTaxii(
+  res: Response,
+  status: number,
+  body: Buffer | object | undefined,
+  headers?: Record<string, string>,
+): void {
   writeBody(res, status, TAXII_21, body, headers);
 }
 

@@ -55,20 +55,43 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     });
 
     it('stores API roots and collections, finds a collection by id or alias, lists by id', async () => {
-      await store.catalog.putCollection({ id: '0a0b1c2d-4e5f-4a6b-8c7d-000000000002', apiRoot: 'r1', title: 'Earlier id' });
+      await store.catalog.putCollection({
+        id: '0a0b1c2d-4e5f-4a6b-8c7d-000000000002',
+        apiRoot: 'r1',
+        title: 'Earlier id',
+      });
       await store.catalog.putApiRoot({ path: 'r1', title: 'Root one, renamed', description: 'd', maxContentLength: 5 });
-      expect(await store.catalog.getApiRoot('r1')).to.deep.equal({ path: 'r1', title: 'Root one, renamed', description: 'd', maxContentLength: 5 });
+      expect(await store.catalog.getApiRoot('r1')).to.deep.equal({
+        path: 'r1',
+        title: 'Root one, renamed',
+        description: 'd',
+        maxContentLength: 5,
+      });
       expect((await store.catalog.getCollection('r1', 'c-alias'))?.id).to.equal(C);
       const c = await store.catalog.getCollection('r1', C);
-      expect(c).to.deep.equal({ id: C, apiRoot: 'r1', title: 'C', alias: 'c-alias', mediaTypes: ['application/stix+json;version=2.1'] });
-      expect((await store.catalog.listCollections('r1')).map((x) => x.id)).to.deep.equal(['0a0b1c2d-4e5f-4a6b-8c7d-000000000002', C]);
+      expect(c).to.deep.equal({
+        id: C,
+        apiRoot: 'r1',
+        title: 'C',
+        alias: 'c-alias',
+        mediaTypes: ['application/stix+json;version=2.1'],
+      });
+      expect((await store.catalog.listCollections('r1')).map((x) => x.id)).to.deep.equal([
+        '0a0b1c2d-4e5f-4a6b-8c7d-000000000002',
+        C,
+      ]);
       expect((await store.catalog.listApiRoots()).map((r) => r.path)).to.deep.equal(['r1']);
     });
 
     it('replaces grants and reads them per user; stores users and counts admins', async () => {
-      await store.grants.setGrants(C, [{ username: 'u1', read: true, write: false }, { username: 'u2', read: true, write: true }]);
+      await store.grants.setGrants(C, [
+        { username: 'u1', read: true, write: false },
+        { username: 'u2', read: true, write: true },
+      ]);
       await store.grants.setGrants(C, [{ username: 'u1', read: false, write: true }]);
-      expect(await store.grants.grantsOf('u1')).to.deep.equal([{ collectionId: C, username: 'u1', read: false, write: true }]);
+      expect(await store.grants.grantsOf('u1')).to.deep.equal([
+        { collectionId: C, username: 'u1', read: false, write: true },
+      ]);
       expect(await store.grants.grantsOf('u2')).to.deep.equal([]);
       await store.identity.putUser({ username: 'a', passwordHash: 'h1', admin: true });
       await store.identity.putUser({ username: 'b', passwordHash: 'h2', admin: false });
@@ -99,8 +122,14 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     it('treats an identical repost as a duplicate and a different body with the same version as a conflict', async () => {
       const a = indicator('dup');
-      expect(await store.objects.addObjects(C, [toNew(a)], T0)).to.deep.equal([{ id: a.id, version: a.modified, outcome: 'added' }]);
-      const again = await store.objects.addObjects(C, [toNew(a), toNew({ ...a, name: 'other' }), toNew({ ...a, modified: '2024-01-01T00:00:00Z' })], T0 + 1);
+      expect(await store.objects.addObjects(C, [toNew(a)], T0)).to.deep.equal([
+        { id: a.id, version: a.modified, outcome: 'added' },
+      ]);
+      const again = await store.objects.addObjects(
+        C,
+        [toNew(a), toNew({ ...a, name: 'other' }), toNew({ ...a, modified: '2024-01-01T00:00:00Z' })],
+        T0 + 1,
+      );
       expect(again.map((o) => o.outcome)).to.deep.equal(['duplicate', 'conflict', 'conflict']);
       expect((await query({}, 100)).items).to.have.length(1);
     });
@@ -132,9 +161,9 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       expect(await pick(LAST)).to.deep.equal(['2024-03-01T00:00:00.000Z']);
       expect(await pick({ first: true, last: false, exact: [] })).to.deep.equal(['2024-01-01T00:00:00.000Z']);
       expect(await pick(ALL)).to.have.length(3);
-      expect(await pick({ first: false, last: false, exact: [versionKey('2024-02-01T00:00:00Z') as string] })).to.deep.equal([
-        '2024-02-01T00:00:00.000Z',
-      ]);
+      expect(
+        await pick({ first: false, last: false, exact: [versionKey('2024-02-01T00:00:00Z') as string] }),
+      ).to.deep.equal(['2024-02-01T00:00:00.000Z']);
     });
 
     it('visits every version exactly once when paging with limit 1', async () => {
@@ -174,10 +203,16 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     it('deletes selected versions and recomputes first/last', async () => {
       const v = (m: string) => indicator('del', m);
-      await store.objects.addObjects(C, [toNew(v('2024-01-01T00:00:00.000Z')), toNew(v('2024-02-01T00:00:00.000Z'))], T0);
+      await store.objects.addObjects(
+        C,
+        [toNew(v('2024-01-01T00:00:00.000Z')), toNew(v('2024-02-01T00:00:00.000Z'))],
+        T0,
+      );
       expect(await store.objects.deleteObjects(C, { objectId: v('x').id, versions: LAST })).to.equal(1);
       expect((await query()).items.map((i) => i.version)).to.deep.equal(['2024-01-01T00:00:00.000Z']);
-      expect(await store.objects.deleteObjects(C, { objectId: v('x').id, versions: LAST, specVersions: ['2.0'] })).to.equal(0);
+      expect(
+        await store.objects.deleteObjects(C, { objectId: v('x').id, versions: LAST, specVersions: ['2.0'] }),
+      ).to.equal(0);
       expect(await store.objects.deleteObjects(C, { objectId: v('x').id, versions: ALL })).to.equal(1);
       expect(await store.objects.objectExists(C, v('x').id)).to.equal(false);
     });

@@ -26,7 +26,12 @@ export class MongoCatalog implements CatalogStore {
     await this.c.collections.updateOne(
       { _id: col.id },
       {
-        $set: { api_root: col.apiRoot, title: col.title, description: col.description ?? null, alias: col.alias ?? null },
+        $set: {
+          api_root: col.apiRoot,
+          title: col.title,
+          description: col.description ?? null,
+          alias: col.alias ?? null,
+        },
         $setOnInsert: { media_types: col.mediaTypes ?? [STIX_21_MEDIA_TYPE] },
       },
       { upsert: true },

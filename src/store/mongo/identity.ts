@@ -5,7 +5,11 @@ export class MongoIdentity implements IdentityStore {
   constructor(private readonly c: MongoCollections) {}
 
   async putUser(user: UserRecord): Promise<void> {
-    await this.c.users.replaceOne({ _id: user.username }, { password_hash: user.passwordHash, admin: user.admin }, { upsert: true });
+    await this.c.users.replaceOne(
+      { _id: user.username },
+      { password_hash: user.passwordHash, admin: user.admin },
+      { upsert: true },
+    );
   }
 
   async getUser(username: string): Promise<UserRecord | undefined> {

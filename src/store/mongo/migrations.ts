@@ -35,7 +35,9 @@ async function release01Indexes(c: MongoCollections): Promise<void> {
   ]);
 }
 
-export const MONGO_MIGRATIONS: readonly MongoMigration[] = [{ version: 1, name: 'release 0.1 indexes', up: release01Indexes }];
+export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
+  { version: 1, name: 'release 0.1 indexes', up: release01Indexes },
+];
 
 export async function migrateMongo(
   c: MongoCollections,
@@ -44,7 +46,8 @@ export async function migrateMongo(
   log?: MigrationLog,
 ): Promise<MigrationReport> {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`MongoDB migrations must be numbered 1, 2, 3…; found ${m.version} at ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`MongoDB migrations must be numbered 1, 2, 3…; found ${m.version} at ${i + 1}`);
   });
   const known = migrations.length;
   const newest = await c.migrations.find().sort({ _id: -1 }).limit(1).next();

@@ -37,7 +37,8 @@ export async function connectMongoStore(
     grants: new MongoGrants(c),
     objects: new MongoObjects(c.objects, new DateAddedLedger(c.blocks), new VersionFlags(c.objects)),
     statuses: new MongoStatuses(c),
-    migrate: (log?: MigrationLog): Promise<MigrationReport> => migrateMongo(c, `mongodb database ${db.databaseName}`, migrations, log),
+    migrate: (log?: MigrationLog): Promise<MigrationReport> =>
+      migrateMongo(c, `mongodb database ${db.databaseName}`, migrations, log),
     ping: async () => {
       await db.command({ ping: 1 });
     },

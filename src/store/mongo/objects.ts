@@ -95,7 +95,11 @@ export class MongoObjects implements ObjectStore {
     return out as AddOutcome[];
   }
 
-  private async resolveDuplicates(versions: readonly NewVersion[], pending: Pending[], out: (AddOutcome | undefined)[]): Promise<void> {
+  private async resolveDuplicates(
+    versions: readonly NewVersion[],
+    pending: Pending[],
+    out: (AddOutcome | undefined)[],
+  ): Promise<void> {
     const docIds = [...new Set(pending.map((p) => p.docId))];
     const stored = new Map<string, { json: string; version: string }>();
     for (let i = 0; i < docIds.length; i += ID_CHUNK) {
@@ -123,7 +127,13 @@ export class MongoObjects implements ObjectStore {
     if (horizon !== undefined) da.$lte = horizon;
     if (da.$gt !== undefined || da.$lte !== undefined) f.da = da;
     const ids: string[] | undefined =
-      q.objectId !== undefined ? (q.ids && !q.ids.includes(q.objectId) ? [] : [q.objectId]) : q.ids ? [...q.ids] : undefined;
+      q.objectId !== undefined
+        ? q.ids && !q.ids.includes(q.objectId)
+          ? []
+          : [q.objectId]
+        : q.ids
+          ? [...q.ids]
+          : undefined;
     if (ids) f.id = ids.length === 1 ? (ids[0] as string) : { $in: ids };
     if (q.types) f.type = q.types.length === 1 ? (q.types[0] as string) : { $in: [...q.types] };
     // Only STIX 2.1 is stored (see README): the default spec_version selection needs no clause.

@@ -40,6 +40,7 @@ export class MongoStatuses implements StatusStore {
   }
 
   async purgeStatuses(requestedBeforeMicros: number): Promise<number> {
-    return (await this.c.statuses.deleteMany({ status: 'complete', request_ts: { $lt: requestedBeforeMicros } })).deletedCount;
+    return (await this.c.statuses.deleteMany({ status: 'complete', request_ts: { $lt: requestedBeforeMicros } }))
+      .deletedCount;
   }
 }

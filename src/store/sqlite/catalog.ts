@@ -43,7 +43,9 @@ export class SqliteCatalog implements CatalogStore {
   }
 
   async listCollections(apiRoot: string): Promise<CollectionRecord[]> {
-    return (this.s.stmt('SELECT * FROM collections WHERE api_root = ? ORDER BY id').all(apiRoot) as Row[]).map(toCollection);
+    return (this.s.stmt('SELECT * FROM collections WHERE api_root = ? ORDER BY id').all(apiRoot) as Row[]).map(
+      toCollection,
+    );
   }
 }
 

@@ -19,9 +19,9 @@ export class SqliteGrants implements GrantStore {
 
   async grantOn(collectionId: string, username: string): Promise<GrantRecord | undefined> {
     // The primary key (collection_id, username) answers this with one index probe.
-    const row = this.s.stmt('SELECT * FROM grants WHERE collection_id = ? AND username = ?').get(collectionId, username) as
-      | Row
-      | undefined;
+    const row = this.s
+      .stmt('SELECT * FROM grants WHERE collection_id = ? AND username = ?')
+      .get(collectionId, username) as Row | undefined;
     return row ? toGrant(row) : undefined;
   }
 }

@@ -15,7 +15,9 @@ export class SqliteIdentity implements IdentityStore {
 
   async getUser(username: string): Promise<UserRecord | undefined> {
     const row = this.s.stmt('SELECT * FROM users WHERE username = ?').get(username) as Row | undefined;
-    return row ? { username: row.username as string, passwordHash: row.password_hash as string, admin: row.admin === 1 } : undefined;
+    return row
+      ? { username: row.username as string, passwordHash: row.password_hash as string, admin: row.admin === 1 }
+      : undefined;
   }
 
   async countAdmins(): Promise<number> {

@@ -70,7 +70,8 @@ export function migrateSqlite(
 ): MigrationReport {
   const known = migrations.reduce((max, m) => Math.max(max, m.version), 0);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`SQLite migrations must be numbered 1, 2, 3…; found ${m.version} at ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(`SQLite migrations must be numbered 1, 2, 3…; found ${m.version} at ${i + 1}`);
   });
   db.exec(LEDGER);
   const from = currentVersion(db);

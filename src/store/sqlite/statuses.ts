@@ -14,7 +14,16 @@ export class SqliteStatuses implements StatusStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, details = excluded.details`,
       )
-      .run(st.id, st.apiRoot, st.collectionId, st.owner, st.status, st.requestTimestamp, st.totalCount, JSON.stringify(details));
+      .run(
+        st.id,
+        st.apiRoot,
+        st.collectionId,
+        st.owner,
+        st.status,
+        st.requestTimestamp,
+        st.totalCount,
+        JSON.stringify(details),
+      );
   }
 
   async getStatus(apiRoot: string, id: string): Promise<StatusRecord | undefined> {
@@ -34,6 +43,7 @@ export class SqliteStatuses implements StatusStore {
   }
 
   async purgeStatuses(requestedBeforeMicros: number): Promise<number> {
-    return this.s.stmt("DELETE FROM statuses WHERE status = 'complete' AND request_ts < ?").run(requestedBeforeMicros).changes;
+    return this.s.stmt("DELETE FROM statuses WHERE status = 'complete' AND request_ts < ?").run(requestedBeforeMicros)
+      .changes;
   }
 }

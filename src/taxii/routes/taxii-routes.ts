@@ -86,12 +86,17 @@ export function taxiiRoutes(svc: TaxiiServices, authenticate: RequestHandler, ma
       next(new MethodNotAllowedError(`This endpoint supports ${allowed} only.`));
     };
 
-  r.get('/taxii2/', handle(async (_req, res) => sendTaxii(res, 200, await svc.discovery.discovery())));
+  r.get(
+    '/taxii2/',
+    handle(async (_req, res) => sendTaxii(res, 200, await svc.discovery.discovery())),
+  );
   r.all('/taxii2/', notAllowed('GET'));
 
   r.get(
     '/:root/',
-    handle(async (req, res) => sendTaxii(res, 200, apiRootResource(await svc.discovery.apiRoot(req.params.root as string)))),
+    handle(async (req, res) =>
+      sendTaxii(res, 200, apiRootResource(await svc.discovery.apiRoot(req.params.root as string))),
+    ),
   );
   r.all('/:root/', notAllowed('GET'));
 
@@ -108,7 +113,11 @@ export function taxiiRoutes(svc: TaxiiServices, authenticate: RequestHandler, ma
     '/:root/collections/',
     handle(async (req, res) => {
       const list = await svc.collections.list(principalOf(res), req.params.root as string);
-      sendTaxii(res, 200, list.length > 0 ? { collections: list.map((c) => collectionResource(c.collection, c.rights)) } : {});
+      sendTaxii(
+        res,
+        200,
+        list.length > 0 ? { collections: list.map((c) => collectionResource(c.collection, c.rights)) } : {},
+      );
     }),
   );
   r.all('/:root/collections/', notAllowed('GET'));

@@ -33,7 +33,7 @@ function daysInMonth(year: number, month: number): number {
 
 /**
  * A key that orders STIX version timestamps as instants at nanosecond precision, so that
- * "…01Z", "…01.000Z" and "…01.000000Z" are the same version (T-86).
+ * "…01Z", "…01.000Z" and "…01.000000Z" are the same version (STIX 2.1 §3.2: versions compare as instants).
  */
 export function versionKey(value: string): string | undefined {
   const p = parseTimestamp(value);

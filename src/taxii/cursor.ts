@@ -1,4 +1,4 @@
-// TAXII 2.1 §3.4 `next`, Appendix B: never trusted as-is (T-80, T-127). The cursor is stateless:
+// TAXII 2.1 §3.4 `next`, Appendix B: never trusted as-is. The cursor is stateless:
 // base64url(JSON position + fingerprint) and an HMAC-SHA256 over it with a secret kept in the store,
 // so it survives restarts and works across instances. A cursor whose fingerprint (principal, API root,
 // collection, endpoint, object, filters) differs from the current request's is a 400.

@@ -1,4 +1,5 @@
-// TAXII 2.1 §1.6.8, §3.1 content negotiation; Appendix B media type. Decisions.
+// TAXII 2.1 §1.6.8 media types, §3.1 content negotiation. Which Accept values are served is a
+// documented decision (docs/decisions.md).
 import { NotAcceptableError, UnsupportedMediaTypeError } from '../errors.js';
 
 export const TAXII_21 = 'application/taxii+json;version=2.1';
@@ -40,8 +41,8 @@ function isTaxii21(r: MediaRange): boolean {
 }
 
 /**
- * Accept check (T-16). Served: application/taxii+json[;version=2.1], and the wildcards a generic
- * HTTP client sends (* / *, application/*) as well as a missing header (A-1). Anything else, or a
+ * Accept check (§3.1). Served: application/taxii+json[;version=2.1], and the wildcards a generic
+ * HTTP client sends (* / *, application/*) as well as a missing header. Anything else, or a
  * request for another TAXII version only, is a 406.
  */
 export function assertAcceptable(accept: string | undefined): void {
@@ -58,7 +59,7 @@ export function assertAcceptable(accept: string | undefined): void {
   );
 }
 
-/** Content-Type check for POST (T-18): TAXII 2.1 envelope, parameters and whitespace tolerated. */
+/** Content-Type check for POST (§3.1, §5.5): TAXII 2.1 envelope, parameters and whitespace tolerated. */
 export function assertTaxiiContentType(contentType: string | undefined): void {
   const r = contentType === undefined ? undefined : parseRange(contentType);
   if (r && isTaxii21(r)) return;

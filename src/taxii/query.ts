@@ -1,6 +1,7 @@
 // TAXII 2.1 §3.4 filtering and pagination parameters, §3.4.1 match[version] / match[spec_version].
-// Parsed from the raw query string (the qs parser would merge repeated keys, P-27). Malformed or
-// repeated parameters are a 400 (T-69); unknown match[...] fields are ignored (A-13).
+// Parsed from the raw query string (the qs parser would merge repeated keys). Malformed or
+// repeated parameters are a 400 (§3.4); unknown match[...] fields are ignored, as the standard
+// lets a server extend the filter set.
 import { InvalidRequestError } from '../errors.js';
 import { toMicros, versionKey } from '../stix/timestamps.js';
 import type { VersionSelection } from '../store/store.js';
@@ -19,7 +20,7 @@ export interface TaxiiQuery {
   canonical: unknown[];
 }
 
-/** Which filters each endpoint honours (T-71). Parameters an endpoint does not define are ignored. */
+/** Which filters each endpoint honours (§3.4.1 table per endpoint). Parameters an endpoint does not define are ignored. */
 const SUPPORTED: Record<Endpoint, ReadonlySet<string>> = {
   objects: new Set([
     'added_after',
@@ -85,7 +86,7 @@ export function parseTaxiiQuery(rawQuery: string, endpoint: Endpoint, maxPageSiz
     if (!/^[1-9]\d{0,15}$/.test(limit)) {
       throw new InvalidRequestError('limit must be a positive integer.', { details: { limit } });
     }
-    // T-77: the server may return fewer than asked; `more` and `next` tell the client to go on.
+    // §3.4: the server may return fewer than asked; `more` and `next` tell the client to go on.
     q.limit = Math.min(Number(limit), maxPageSize);
   }
 
@@ -117,7 +118,7 @@ export function parseTaxiiQuery(rawQuery: string, endpoint: Endpoint, maxPageSiz
     q.versions,
     q.specVersions ? [...q.specVersions].sort() : null,
   ];
-  // limit is not part of the binding: taxii2-client shrinks its limit to the page size it got (P-10).
+  // limit is not part of the binding: taxii2-client shrinks its limit to the page size it got.
   return q;
 }
 
@@ -141,7 +142,7 @@ function list(raw: string | undefined, key: string, valid: (v: string) => boolea
   return values;
 }
 
-// T-85: first | last | all | exact STIX timestamps, unioned; `all` stands alone.
+// §3.4.1: first | last | all | exact STIX timestamps, unioned; `all` stands alone.
 function parseVersions(values: string[]): VersionSelection {
   if (values.includes('all')) {
     if (values.length > 1) throw new InvalidRequestError('match[version]=all cannot be combined with other values.');

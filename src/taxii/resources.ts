@@ -1,6 +1,6 @@
 // TAXII 2.1 wire shapes: §3.7 envelope, §4.1.1 discovery, §4.2.1 api-root, §4.3.1 status,
 // §5.1.1 collections, §5.2.1 collection, §5.3.1 manifest, §5.8.1 versions. Empty lists are
-// omitted (T-9): an empty result is `{}`.
+// omitted (§2 "list": empty lists are never sent): an empty result is `{}`.
 import { formatMicros } from '../stix/timestamps.js';
 import type {
   ApiRootRecord,
@@ -42,7 +42,7 @@ function pageHead(page: Page<unknown>, next: string | undefined): string {
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']}');
 
-/** The envelope is assembled from the stored JSON bytes without re-parsing them (DESIGN.md §3). */
+/** The envelope is assembled from the stored JSON bytes without re-parsing them: a page costs byte copies only. */
 export function envelopeBody(page: Page<StoredVersion>, next: string | undefined): Buffer {
   if (page.items.length === 0) return Buffer.from(page.more ? `{${pageHead(page, next)}}` : '{}');
   const parts: Buffer[] = [Buffer.from(`{${pageHead(page, next)},"objects":[`)];
@@ -81,7 +81,7 @@ export function versionsResource(page: Page<StoredVersion>, next: string | undef
   );
 }
 
-/** T-19: first and last date_added of this page; omitted on an empty page (A-3). */
+/** §3.4: first and last date_added of this page; omitted on an empty page, which has neither. */
 export function dateAddedHeaders(page: Page<StoredVersion>): Record<string, string> {
   const first = page.items[0];
   const last = page.items[page.items.length - 1];

@@ -14,7 +14,7 @@ export interface ParsedTimestamp {
 export function parseTimestamp(value: string): ParsedTimestamp | undefined {
   const m = STIX_TS.exec(value);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac] = m as unknown as string[];
+  const [, y, mo, d, h, mi, s, frac] = m;
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);

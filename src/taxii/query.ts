@@ -21,25 +21,10 @@ export interface TaxiiQuery {
 }
 
 /** Which filters each endpoint honours (§3.4.1 table per endpoint). Parameters an endpoint does not define are ignored. */
+const LISTING = ['added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]'];
 const SUPPORTED: Record<Endpoint, ReadonlySet<string>> = {
-  objects: new Set([
-    'added_after',
-    'limit',
-    'next',
-    'match[id]',
-    'match[type]',
-    'match[version]',
-    'match[spec_version]',
-  ]),
-  manifest: new Set([
-    'added_after',
-    'limit',
-    'next',
-    'match[id]',
-    'match[type]',
-    'match[version]',
-    'match[spec_version]',
-  ]),
+  objects: new Set(LISTING),
+  manifest: new Set(LISTING),
   object: new Set(['added_after', 'limit', 'next', 'match[version]', 'match[spec_version]']),
   versions: new Set(['added_after', 'limit', 'next', 'match[spec_version]']),
   delete: new Set(['match[version]', 'match[spec_version]']),

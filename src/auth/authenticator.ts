@@ -1,61 +1,77 @@
-// HTTP Basic (RFC 7617, TAXII 2.1 §8.2.2 #5) through passport-http, producing a Principal.
+// Turns credentials into one Principal (user, tenant, groups, role), whatever the method: a
+// password (HTTP Basic), an API token, or a client certificate. Every check reads the account from
+// the store, so a removed account, a changed password or a revoked token stops working at once on
+// every instance. A successful password check is remembered briefly against the stored hash it
+// was checked with, which spares scrypt on repeated requests without outliving a password change.
 import { createHmac, randomBytes } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import passport from 'passport';
-import { BasicStrategy } from 'passport-http';
-import { UnauthenticatedError } from '../errors.js';
-import type { IdentityStore } from '../store/store.js';
+import type { Clock } from '../stix/timestamps.js';
+import type { IdentityStore, TenancyStore, UserRecord } from '../store/store.js';
+import { Limiter } from './limiter.js';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords.js';
 import type { Principal } from './principal.js';
+import { parseToken, secretMatches } from './tokens.js';
 
-const CACHE_TTL_MS = 5 * 60_000;
-const CACHE_MAX = 10_000;
+const REMEMBER_MS = 60_000;
+const REMEMBER_MAX = 10_000;
 
-/**
- * Verifies username/password against the scrypt hashes in the store. scrypt costs tens of
- * milliseconds by design, so a successful verification is remembered for a few minutes under an
- * HMAC of the credentials with a per-process key (the cache never holds a password).
- */
-export class PasswordAuthenticator {
+export type Outcome = { principal: Principal } | { failure: string };
+
+export class Authenticator {
   private readonly cacheKey = randomBytes(32);
-  private readonly verified = new Map<string, { principal: Principal; expires: number }>();
+  private readonly verified = new Map<string, { passwordHash: string; expires: number }>();
+  /** scrypt runs on the libuv pool: two at a time leaves room for everything else */
+  private readonly hashing = new Limiter(2, 256);
 
-  constructor(private readonly identity: IdentityStore) {}
+  constructor(
+    private readonly identity: IdentityStore,
+    private readonly tenancy: TenancyStore,
+    private readonly clock: Clock,
+  ) {}
 
-  async verify(username: string, password: string): Promise<Principal | undefined> {
+  async password(username: string, password: string): Promise<Outcome> {
+    const user = await this.identity.getUser(username);
+    const stored = user?.kind === 'user' ? user.passwordHash : undefined;
     const tag = createHmac('sha256', this.cacheKey).update(username).update('\0').update(password).digest('base64');
     const hit = this.verified.get(tag);
-    if (hit && hit.expires > Date.now()) return hit.principal;
-    const user = await this.identity.getUser(username);
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
-    if (!ok || !user) return undefined;
-    const principal: Principal = Object.freeze({ username: user.username, admin: user.admin });
-    if (this.verified.size >= CACHE_MAX) this.verified.clear();
-    this.verified.set(tag, { principal, expires: Date.now() + CACHE_TTL_MS });
-    return principal;
+    if (user && stored !== undefined && hit && hit.passwordHash === stored && hit.expires > Date.now()) {
+      return { principal: await this.principalOf(user) };
+    }
+    // Unknown accounts cost the same as known ones: no account enumeration by timing.
+    const ok = await this.hashing.run(async () => verifyPassword(password, stored ?? (await DUMMY_HASH_PROMISE)));
+    if (!ok || !user || stored === undefined) return { failure: user ? 'wrong password' : 'unknown account' };
+    if (this.verified.size >= REMEMBER_MAX) this.verified.clear();
+    this.verified.set(tag, { passwordHash: stored, expires: Date.now() + REMEMBER_MS });
+    return { principal: await this.principalOf(user) };
   }
 
-  /** Forget cached verifications, e.g. after a password change. */
-  forget(): void {
-    this.verified.clear();
+  async token(token: string): Promise<Outcome & { account?: string }> {
+    const parsed = parseToken(token);
+    if (!parsed) return { failure: 'malformed token' };
+    const record = await this.identity.getToken(parsed.id);
+    if (!record || !secretMatches(parsed.secret, record.secretHash)) return { failure: 'unknown token' };
+    const now = this.clock.nowMicros();
+    if (record.revokedAt !== undefined && record.revokedAt <= now) return { failure: 'revoked token', account: record.username };
+    if (record.expiresAt !== undefined && record.expiresAt <= now) return { failure: 'expired token', account: record.username };
+    const user = await this.identity.getUser(record.username);
+    if (!user) return { failure: 'token of a removed account', account: record.username };
+    return { principal: await this.principalOf(user), account: record.username };
   }
-}
 
-export function basicAuth(auth: PasswordAuthenticator): RequestHandler {
-  const strategy = new BasicStrategy((username, password, done) => {
-    auth.verify(username, password).then(
-      (p) => done(null, p ?? false),
-      (err: unknown) => done(err),
-    );
-  });
-  const pp = new passport.Passport();
-  pp.use('basic', strategy);
-  return (req, res, next) => {
-    pp.authenticate('basic', { session: false }, (err: unknown, principal: Principal | false) => {
-      if (err) return next(err);
-      if (!principal) return next(new UnauthenticatedError('Valid credentials are required (HTTP Basic).'));
-      res.locals.principal = principal;
-      next();
-    })(req, res, next);
-  };
+  /** A client certificate (SHA-256 fingerprint or subject DN) mapped to an account. */
+  async certificate(fingerprint: string, subject: string | undefined): Promise<Outcome> {
+    const user =
+      (await this.identity.userByCertificate(fingerprint)) ??
+      (subject !== undefined ? await this.identity.userByCertificate(subject) : undefined);
+    return user ? { principal: await this.principalOf(user) } : { failure: 'certificate not mapped to an account' };
+  }
+
+  private async principalOf(user: UserRecord): Promise<Principal> {
+    const groups = user.tenant !== undefined ? await this.tenancy.groupsOf(user.tenant) : [];
+    return Object.freeze({
+      username: user.username,
+      role: user.role,
+      ...(user.tenant !== undefined ? { tenant: user.tenant } : {}),
+      groups: Object.freeze(groups),
+    });
+  }
 }

@@ -106,9 +106,11 @@ describe('Add objects, status and delete', () => {
     for (const body of ['[]', '{"objects": {}}', '{}', '{"objects": []}', JSON.stringify(indicator('bare'))]) {
       const res = await app.post(objectsPath(), body).expect(422);
       expect(res.body.http_status).to.equal('422');
+      expect(res.body.error_code).to.equal('unprocessable');
     }
     const res = await app.post(objectsPath(), '{"objects": [').expect(400);
     expect(res.headers['content-type']).to.equal(TAXII);
+    expect(res.body).to.include({ error_code: 'invalid-request', description: 'The request body is not valid JSON.' });
   });
 
   it('T-13 ignores custom properties on the envelope', async () => {
@@ -144,6 +146,7 @@ describe('Add objects, status and delete', () => {
     const res = await app.post(small, big).expect(413);
     expect(res.headers['content-type']).to.equal(TAXII);
     expect(res.body.http_status).to.equal('413');
+    expect(res.body.error_code).to.equal('payload-too-large');
   });
 
   it('T-103 POST to an invisible collection is a 404; to an unknown API root a 404', async () => {

@@ -12,7 +12,7 @@ import { TAXII } from '../helpers/test-app.js';
 
 const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
 
-function run(args: string[], env: Record<string, string>): ChildProcess & { output: () => string } {
+function run(args: string[], env: Record<string, string>): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', PALISADE_LOG_LEVEL: 'warn', ...env },
@@ -28,15 +28,28 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function waitFor(url: string, headers: Record<string, string>): Promise<Response> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      return await fetch(url, { headers });
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
+type Running = ChildProcess & { output: () => string };
+
+/**
+ * Polls `probe` until it returns a value, backing off from 20 ms to 250 ms between tries. Gives up
+ * when `child` has exited (with its output, instead of waiting for nothing) or after `timeoutMs`.
+ */
+async function until<T>(what: string, child: Running, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${what}: the process exited (${child.exitCode ?? child.signalCode}) first:\n${child.output()}`);
     }
+    if (Date.now() + pause > deadline) throw new Error(`${what}: not within ${timeoutMs} ms:\n${child.output()}`);
+    await new Promise((r) => setTimeout(r, pause));
   }
-  throw new Error(`server at ${url} did not come up`);
+}
+
+/** The first answer of the server at `url`, once it accepts connections. */
+function waitFor(child: Running, url: string, headers: Record<string, string>): Promise<Response> {
+  return until(`server at ${url}`, child, () => fetch(url, { headers }).catch(() => undefined));
 }
 
 describe('palisade serve (CLI)', function () {
@@ -53,7 +66,7 @@ describe('palisade serve (CLI)', function () {
     const exited = exitCode(child);
     try {
       const auth = { Authorization: `Basic ${Buffer.from('admin:demo-secret').toString('base64')}`, Accept: TAXII };
-      const disc = await waitFor(`http://127.0.0.1:${port}/taxii2/`, auth);
+      const disc = await waitFor(child, `http://127.0.0.1:${port}/taxii2/`, auth);
       expect(disc.status).to.equal(200);
       expect(disc.headers.get('content-type')).to.equal(TAXII);
       expect(((await disc.json()) as { api_roots: string[] }).api_roots).to.deep.equal([`/${DEMO_API_ROOT}/`]);
@@ -77,10 +90,9 @@ describe('palisade serve (CLI)', function () {
     const firstExit = exitCode(first);
     let password = '';
     try {
-      for (let i = 0; i < 200 && !/password: (\S+)/.test(first.output()); i++) await new Promise((r) => setTimeout(r, 100));
-      password = /password: (\S+)/.exec(first.output())?.[1] ?? '';
+      password = await until('the generated password on standard output', first, async () => /password: (\S+)\r?\n/.exec(first.output())?.[1]);
       expect(password).to.have.length.above(16);
-      const res = await waitFor(`http://127.0.0.1:${port}/taxii2/`, {
+      const res = await waitFor(first, `http://127.0.0.1:${port}/taxii2/`, {
         Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
       });
       expect(res.status).to.equal(200);
@@ -91,7 +103,7 @@ describe('palisade serve (CLI)', function () {
     const second = run(args, {});
     const secondExit = exitCode(second);
     try {
-      const res = await waitFor(`http://127.0.0.1:${port}/taxii2/`, {
+      const res = await waitFor(second, `http://127.0.0.1:${port}/taxii2/`, {
         Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
       });
       expect(res.status).to.equal(200);

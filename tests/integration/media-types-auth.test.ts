@@ -77,6 +77,7 @@ describe('Media types, errors and authentication', () => {
     ]) {
       const res = await auth(app.http.get(objectsPath()).set('Accept', accept)).expect(406);
       expect(res.headers['content-type']).to.equal(TAXII);
+      expect(res.body.error_code).to.equal('not-acceptable');
       expect(res.body.description).to.contain('application/taxii+json;version=2.1');
     }
   });
@@ -95,6 +96,7 @@ describe('Media types, errors and authentication', () => {
         .send(JSON.stringify(envelope(indicator('never'))))
         .expect(415);
       expect(res.body.http_status).to.equal('415');
+      expect(res.body.error_code).to.equal('unsupported-media-type');
     }
     await app.get(objectPath(indicator('never').id)).expect(404);
   });
@@ -110,7 +112,7 @@ describe('Media types, errors and authentication', () => {
     const res = await app.http.get(objectsPath()).set('Accept', TAXII).expect(401);
     expect(res.headers['www-authenticate']).to.match(/^Basic realm="palisade"/);
     expect(res.headers['content-type']).to.equal(TAXII);
-    expect(res.body).to.include({ http_status: '401', title: 'Authentication required' });
+    expect(res.body).to.include({ http_status: '401', title: 'Authentication required', error_code: 'unauthenticated' });
   });
 
   it('T-122 T-132 a wrong password and an unknown user get the same 401', async () => {

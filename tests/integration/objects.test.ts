@@ -212,6 +212,7 @@ describe('Objects, manifest, object and versions endpoints', () => {
     await app.get(`${objectsPath()}?limit=1&next=${next}`).expect(200);
     await app.get(`${objectsPath()}?limit=5&next=${next}`).expect(200); // limit may change (P-10)
     const changed = await app.get(`${objectsPath()}?limit=1&match[type]=indicator&next=${next}`).expect(400);
+    expect(changed.body.error_code).to.equal('invalid-request');
     expect(changed.body.description).to.match(/different query/);
     await app.get(`${manifestPath()}?limit=1&next=${next}`).expect(400);
     await app.get(`${objectsPath()}?limit=1&next=${next}`, READER).expect(400);
@@ -242,6 +243,7 @@ describe('Objects, manifest, object and versions endpoints', () => {
       const res = await app.get(`${objectsPath()}?${q}`);
       expect(res.status, q).to.equal(400);
       expect(res.body.http_status, q).to.equal('400');
+      expect(res.body.error_code, q).to.equal('invalid-request');
     }
   });
 
@@ -283,6 +285,8 @@ describe('Objects, manifest, object and versions endpoints', () => {
     for (const p of [objectsPath(), manifestPath(), objectPath(apt.id), versionsPath(apt.id)]) {
       const res = await app.get(p, WRITER).expect(403);
       expect(res.body.http_status).to.equal('403');
+      expect(res.body.error_code).to.equal('forbidden');
+      expect(res.body.description).to.equal('You may add objects to this collection but not read it.');
     }
   });
 

@@ -116,6 +116,22 @@ const SCO_REQUIRED: Record<string, string> = {
   'x509-certificate': 'serial_number',
 };
 
+/**
+ * The reason for a minimal object without its *_REQUIRED property: "/<property>: required property
+ * missing", except where the property is one of several alternatives and the rule names them all.
+ */
+const MISSING_REASON: Record<string, string> = {
+  location: 'a location needs at least one of region, country, or latitude with longitude',
+  artifact: 'an artifact needs exactly one of payload_bin or url',
+  file: 'a file needs at least one of hashes or name',
+  process: 'a process needs at least one property of its own or an extension',
+  'user-account': 'a user-account needs at least one property of its own',
+  'windows-registry-key': 'a windows-registry-key needs at least one property of its own',
+  'x509-certificate': 'an x509-certificate needs at least one property of its own',
+};
+const missingReason = (type: string, required: Record<string, string>): string =>
+  MISSING_REASON[type] ?? `/${required[type]}: required property missing`;
+
 const relationship = (props: Obj = {}): Obj =>
   sdo('relationship', {
     relationship_type: 'uses',
@@ -635,8 +651,8 @@ describe('STIX 2.1 ingest validator (checklist §7)', () => {
       it(`S-24 accepts a minimal ${type}`, () => {
         accepted(sdo(type, minimal()));
       });
-      it(`S-24 rejects a ${type} missing ${SDO_REQUIRED[type]}`, () => {
-        rejected(without(sdo(type, minimal()), SDO_REQUIRED[type]!));
+      it(`S-24 rejects a ${type} missing ${SDO_REQUIRED[type]}, naming it in the reason`, () => {
+        expect(rejected(without(sdo(type, minimal()), SDO_REQUIRED[type]!))).to.equal(missingReason(type, SDO_REQUIRED));
       });
     }
 
@@ -844,8 +860,8 @@ describe('STIX 2.1 ingest validator (checklist §7)', () => {
       it(`S-27 accepts a minimal ${type}`, () => {
         accepted(sco(type, minimal()));
       });
-      it(`S-27 rejects a ${type} missing ${SCO_REQUIRED[type]}`, () => {
-        rejected(without(sco(type, minimal()), SCO_REQUIRED[type]!));
+      it(`S-27 rejects a ${type} missing ${SCO_REQUIRED[type]}, naming it in the reason`, () => {
+        expect(rejected(without(sco(type, minimal()), SCO_REQUIRED[type]!))).to.equal(missingReason(type, SCO_REQUIRED));
       });
     }
 

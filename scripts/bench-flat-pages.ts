@@ -18,8 +18,8 @@ const C = '3a0b1c2d-4e5f-4a6b-8c7d-0000000000bb';
 const dir = await mkdtemp(join(tmpdir(), 'palisade-flat-'));
 const store = openSqliteStore(join(dir, 'flat.db'));
 await store.migrate();
-await store.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1 });
-await store.catalog.putCollection({ id: C, apiRoot: 'r', title: 'flat' });
+await store.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1, source: 'config' });
+await store.catalog.putCollection({ id: C, apiRoot: 'r', title: 'flat', source: 'config' });
 
 const modified = '2024-01-01T00:00:00.000Z';
 const vkey = versionKey(modified) as string;

@@ -1,7 +1,7 @@
 // The express app. Builds middleware in order and never listens (src/server.ts does).
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { basicAuth } from './auth/authenticator.js';
+import { authenticate } from './auth/http-auth.js';
 import type { Container } from './container.js';
 import { NotFoundError } from './errors.js';
 import { errorMiddleware } from './http/error-middleware.js';
@@ -20,7 +20,7 @@ export function buildApp(c: Container): Express {
   app.use(requestId());
   app.use(healthRoutes(c.store));
   // Every other path is TAXII's: authentication first, so unknown URLs answer like hidden ones.
-  app.use(taxiiRoutes(c.services, basicAuth(c.authenticator), c.config.taxii.maxPageSize));
+  app.use(taxiiRoutes(c.services, authenticate(c.authenticator, c.throttle, c.log), c.config.taxii.maxPageSize));
   app.use((_req, _res, next) => next(new NotFoundError('There is no TAXII resource at this URL.')));
   app.use(errorMiddleware(c.log));
   return app;

@@ -1,8 +1,11 @@
-// Declarative bootstrap: API roots, collections, users and grants from the configuration, and on
-// a first start without any configured API root, a demo API root and collection with a small bundle.
+// Start-up: the configuration reconciled into the store (config/reconcile.ts), a first platform
+// admin when there is none, and on a first start without any configured API root, a demo API root
+// and collection with a small bundle.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword, generatePassword } from './auth/passwords.js';
+import type { Principal } from './auth/principal.js';
+import { reconcile } from './config/reconcile.js';
 import type { Container } from './container.js';
 import { projectRoot } from './paths.js';
 
@@ -15,46 +18,27 @@ export interface BootstrapReport {
   generatedAdminPassword?: string;
   adminCreated: boolean;
   demoSeeded: boolean;
+  /** what the configuration no longer declares and was removed or retired */
+  removed: string[];
 }
 
 export async function bootstrap(c: Container): Promise<BootstrapReport> {
   const { store, config } = c;
-  const report: BootstrapReport = { adminCreated: false, demoSeeded: false };
+  const report: BootstrapReport = { adminCreated: false, demoSeeded: false, removed: [] };
+  report.removed = (await reconcile(store, config, hashPassword)).removed;
 
-  for (const u of config.users) {
-    await store.identity.putUser({
-      username: u.username,
-      passwordHash: await hashPassword(u.password),
-      admin: u.admin,
-    });
-  }
-  if ((await store.identity.countAdmins()) === 0) {
+  if ((await store.identity.countPlatformAdmins()) === 0) {
     const password = config.adminPassword ?? generatePassword();
-    await store.identity.putUser({ username: ADMIN_USERNAME, passwordHash: await hashPassword(password), admin: true });
+    await store.identity.putUser({
+      username: ADMIN_USERNAME,
+      kind: 'user',
+      passwordHash: await hashPassword(password),
+      role: 'platform-admin',
+      certificates: [],
+      source: 'bootstrap',
+    });
     report.adminCreated = true;
     if (config.adminPassword === undefined) report.generatedAdminPassword = password;
-  }
-
-  for (const root of config.apiRoots ?? []) {
-    await store.catalog.putApiRoot({
-      path: root.path,
-      title: root.title,
-      ...(root.description !== undefined ? { description: root.description } : {}),
-      maxContentLength: root.maxContentLength,
-    });
-    for (const col of root.collections) {
-      await store.catalog.putCollection({
-        id: col.id,
-        apiRoot: root.path,
-        title: col.title,
-        ...(col.description !== undefined ? { description: col.description } : {}),
-        ...(col.alias !== undefined ? { alias: col.alias } : {}),
-      });
-      await store.grants.setGrants(
-        col.id,
-        col.grants.map((g) => ({ username: g.user, read: g.read, write: g.write })),
-      );
-    }
   }
 
   if (config.apiRoots === undefined && (await store.catalog.listApiRoots()).length === 0) {
@@ -70,6 +54,7 @@ async function seedDemo(c: Container): Promise<void> {
     title: 'Palisade demo API root',
     description: 'Created on first start because no API root was configured.',
     maxContentLength: 104_857_600,
+    source: 'bootstrap',
   });
   await c.store.catalog.putCollection({
     id: DEMO_COLLECTION_ID,
@@ -77,8 +62,9 @@ async function seedDemo(c: Container): Promise<void> {
     title: 'State-linked intrusion sets (demo)',
     description: 'A small STIX 2.1 bundle shipped with Palisade: state-linked groups, their malware and indicators.',
     alias: 'state-linked-demo',
+    source: 'bootstrap',
   });
-  const admin = { username: ADMIN_USERNAME, admin: true };
+  const admin: Principal = { username: ADMIN_USERNAME, role: 'platform-admin', groups: [] };
   const target = await c.services.ingest.target(admin, { apiRoot: DEMO_API_ROOT, collection: DEMO_COLLECTION_ID });
   const bytes = readFileSync(join(projectRoot, 'demo', 'state-linked-groups.json'));
   const status = await c.services.ingest.ingest(admin, target, { bytes });

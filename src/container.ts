@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AccessGate } from './access/gate.js';
-import { PasswordAuthenticator } from './auth/authenticator.js';
+import { Authenticator } from './auth/authenticator.js';
+import { LoginThrottle } from './auth/throttle.js';
 import type { Config } from './config/load-config.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { createStixValidator } from './stix/validator.js';
@@ -23,7 +24,8 @@ export interface Container {
   log: Logger;
   store: Store;
   gate: AccessGate;
-  authenticator: PasswordAuthenticator;
+  authenticator: Authenticator;
+  throttle: LoginThrottle;
   services: TaxiiServices;
   close(): Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function createContainer(
   const gate = new AccessGate(store.catalog, store.grants);
   const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')));
   const services: TaxiiServices = {
-    discovery: new DiscoveryService(store.catalog, gate, config.taxii, config.server.baseUrl ?? ''),
+    discovery: new DiscoveryService(gate, config.taxii, config.server.baseUrl ?? ''),
     collections: new CollectionsService(gate),
     objects: new ObjectsService(gate, store.objects, pager),
     statuses: new StatusService(gate, store.statuses, clock, config.taxii.statusRetentionHours),
@@ -60,7 +62,12 @@ export async function createContainer(
     log,
     store,
     gate,
-    authenticator: new PasswordAuthenticator(store.identity),
+    authenticator: new Authenticator(store.identity, store.tenancy, clock),
+    throttle: new LoginThrottle({
+      limit: config.auth.failureLimit,
+      windowMs: config.auth.failureWindowMs,
+      maxKeys: 100_000,
+    }),
     services,
     close: async () => {
       clearInterval(purge);

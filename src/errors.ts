@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'payload-too-large'
   | 'unprocessable'
   | 'conflict'
+  | 'too-many-requests'
   | 'unavailable'
   | 'internal';
 
@@ -53,6 +54,16 @@ export class UnprocessableError extends PalisadeError {
 }
 export class ConflictError extends PalisadeError {
   readonly kind = 'conflict';
+}
+export class TooManyRequestsError extends PalisadeError {
+  readonly kind = 'too-many-requests';
+  constructor(
+    message: string,
+    /** when the client may try again */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
 }
 export class UnavailableError extends PalisadeError {
   readonly kind = 'unavailable';

@@ -5,10 +5,20 @@
 // absent from listings and every request naming it is a 404, the same as for an id that was never
 // created (TAXII 2.1 §5.2: a server may hide collections; hiding must not leak existence). On a
 // collection the caller can see, a missing right is a 403, whatever the object named.
-// Platform admins hold every right; that bypass lives only in rightsOf().
+// Rights come from grants to the caller itself, to its tenant and to any group its tenant is in;
+// they add up. Platform admins hold every right; that bypass lives only in isPlatformAdmin().
+// An API root in which the caller can see no collection does not exist for them either.
 import type { Principal } from '../auth/principal.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
-import type { ApiRootRecord, CatalogStore, CollectionRecord, GrantStore, StatusRecord } from '../store/store.js';
+import type {
+  ApiRootRecord,
+  CatalogStore,
+  CollectionRecord,
+  GrantRecord,
+  GrantStore,
+  StatusRecord,
+  Subject,
+} from '../store/store.js';
 
 export interface Rights {
   read: boolean;
@@ -46,6 +56,28 @@ function visible(r: Rights): boolean {
   return r.read || r.write;
 }
 
+function isPlatformAdmin(p: Principal): boolean {
+  return p.role === 'platform-admin';
+}
+
+/** Everything a grant can name that the principal is: itself, its tenant, its tenant's groups. */
+export function subjectsOf(p: Principal): Subject[] {
+  const out: Subject[] = [{ kind: 'user', id: p.username }];
+  if (p.tenant !== undefined) out.push({ kind: 'tenant', id: p.tenant });
+  for (const g of p.groups) out.push({ kind: 'group', id: g });
+  return out;
+}
+
+function union(grants: readonly GrantRecord[]): Rights {
+  let read = false;
+  let write = false;
+  for (const g of grants) {
+    read ||= g.read;
+    write ||= g.write;
+  }
+  return { read, write };
+}
+
 function satisfies(r: Rights, need: Need): boolean {
   switch (need) {
     case 'see':
@@ -65,11 +97,22 @@ export class AccessGate {
     private readonly grants: GrantStore,
   ) {}
 
-  /** API roots are public to every authenticated principal; an unknown path is a 404. */
-  async apiRoot(path: string): Promise<ApiRootRecord> {
+  /** The API roots the principal can see (at least one visible collection), ordered by path. */
+  async visibleApiRoots(principal: Principal): Promise<ApiRootRecord[]> {
+    const roots = await this.catalog.listApiRoots();
+    if (isPlatformAdmin(principal)) return roots;
+    const granted = await this.grantedCollections(principal);
+    const withAccess = new Set(
+      (await this.catalog.listAllCollections()).filter((c) => granted.has(c.id)).map((c) => c.apiRoot),
+    );
+    return roots.filter((r) => withAccess.has(r.path));
+  }
+
+  /** An API root the principal can see, else a 404 identical to an unknown path. */
+  async apiRoot(principal: Principal, path: string): Promise<ApiRootRecord> {
     const root = await this.catalog.getApiRoot(path);
-    if (!root) throw new NotFoundError(`There is no API root at /${path}/.`);
-    return root;
+    if (root && (await this.canSeeApiRoot(principal, path))) return root;
+    throw new NotFoundError(`There is no API root at /${path}/.`);
   }
 
   /** The collections of an API root the principal can see, with its rights on each, by id. */
@@ -77,20 +120,28 @@ export class AccessGate {
     principal: Principal,
     apiRoot: string,
   ): Promise<{ collection: CollectionRecord; rights: Rights }[]> {
-    await this.apiRoot(apiRoot);
+    await this.apiRoot(principal, apiRoot);
+    return this.visibleIn(principal, apiRoot);
+  }
+
+  private async visibleIn(
+    principal: Principal,
+    apiRoot: string,
+  ): Promise<{ collection: CollectionRecord; rights: Rights }[]> {
     const collections = await this.catalog.listCollections(apiRoot);
-    let rightsOf: (id: string) => Rights;
-    if (principal.admin) rightsOf = () => ALL;
-    else {
-      const mine = new Map((await this.grants.grantsOf(principal.username)).map((g) => [g.collectionId, g]));
-      rightsOf = (id) => {
-        const g = mine.get(id);
-        return g ? { read: g.read, write: g.write } : NONE;
-      };
-    }
+    if (isPlatformAdmin(principal)) return collections.map((collection) => ({ collection, rights: ALL }));
+    const granted = await this.grantedCollections(principal);
     return collections
-      .map((collection) => ({ collection, rights: rightsOf(collection.id) }))
+      .map((collection) => ({ collection, rights: granted.get(collection.id) ?? NONE }))
       .filter((c) => visible(c.rights));
+  }
+
+  private async grantedCollections(principal: Principal): Promise<Map<string, Rights>> {
+    const byCollection = new Map<string, GrantRecord[]>();
+    for (const g of await this.grants.grantsOf(subjectsOf(principal))) {
+      byCollection.set(g.collectionId, [...(byCollection.get(g.collectionId) ?? []), g]);
+    }
+    return new Map([...byCollection].map(([id, gs]) => [id, union(gs)]));
   }
 
   /**
@@ -98,25 +149,39 @@ export class AccessGate {
    * is a 404, a visible one without the right is a 403. One grant lookup, whatever the caller holds.
    */
   async collection<N extends Need>(principal: Principal, ref: CollectionRef, need: N): Promise<Admitted<N>> {
-    const root = await this.apiRoot(ref.apiRoot);
-    const collection = await this.catalog.getCollection(ref.apiRoot, ref.collection);
+    const root = await this.catalog.getApiRoot(ref.apiRoot);
+    const collection = root ? await this.catalog.getCollection(ref.apiRoot, ref.collection) : undefined;
     const rights = collection ? await this.rightsOf(principal, collection.id) : NONE;
-    if (!collection || !visible(rights)) throw new NotFoundError('There is no such collection in this API root.');
+    if (!root || !collection || !visible(rights)) {
+      // An API root the caller sees nothing in answers like an unknown one.
+      if (!root || !(await this.canSeeApiRoot(principal, ref.apiRoot)))
+        throw new NotFoundError(`There is no API root at /${ref.apiRoot}/.`);
+      throw new NotFoundError('There is no such collection in this API root.');
+    }
     if (need !== 'see' && !satisfies(rights, need)) throw new ForbiddenError(REFUSAL[need as Exclude<Need, 'see'>]);
     return { root, collection, rights, need };
   }
 
-  /** §4.3: a status resource is visible to the principal that made the request (and admins), else 404. */
+  /**
+   * §4.3: a status resource is visible to the tenant that made the request (to the account alone
+   * when it has no tenant) and to platform admins, else 404.
+   */
   status(principal: Principal, status: StatusRecord | undefined): StatusRecord {
-    if (!status || (status.owner !== principal.username && !principal.admin)) {
-      throw new NotFoundError('There is no such status resource.');
-    }
+    const mine =
+      status !== undefined &&
+      (status.owner === principal.username ||
+        (status.tenant !== undefined && status.tenant === principal.tenant) ||
+        isPlatformAdmin(principal));
+    if (!mine) throw new NotFoundError('There is no such status resource.');
     return status;
   }
 
+  private async canSeeApiRoot(principal: Principal, path: string): Promise<boolean> {
+    return isPlatformAdmin(principal) || (await this.visibleIn(principal, path)).length > 0;
+  }
+
   private async rightsOf(principal: Principal, collectionId: string): Promise<Rights> {
-    if (principal.admin) return ALL;
-    const g = await this.grants.grantOn(collectionId, principal.username);
-    return g ? { read: g.read, write: g.write } : NONE;
+    if (isPlatformAdmin(principal)) return ALL;
+    return union(await this.grants.grantsOn(collectionId, subjectsOf(principal)));
   }
 }

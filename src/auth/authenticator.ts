@@ -50,8 +50,10 @@ export class Authenticator {
     const record = await this.identity.getToken(parsed.id);
     if (!record || !secretMatches(parsed.secret, record.secretHash)) return { failure: 'unknown token' };
     const now = this.clock.nowMicros();
-    if (record.revokedAt !== undefined && record.revokedAt <= now) return { failure: 'revoked token', account: record.username };
-    if (record.expiresAt !== undefined && record.expiresAt <= now) return { failure: 'expired token', account: record.username };
+    if (record.revokedAt !== undefined && record.revokedAt <= now)
+      return { failure: 'revoked token', account: record.username };
+    if (record.expiresAt !== undefined && record.expiresAt <= now)
+      return { failure: 'expired token', account: record.username };
     const user = await this.identity.getUser(record.username);
     if (!user) return { failure: 'token of a removed account', account: record.username };
     return { principal: await this.principalOf(user), account: record.username };

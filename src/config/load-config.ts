@@ -7,13 +7,27 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 
+export type RoleConfig = 'platform-admin' | 'tenant-admin' | 'member';
+export interface TenantConfig {
+  id: string;
+  name: string;
+}
+export interface GroupConfig {
+  id: string;
+  name?: string;
+  tenants: string[];
+}
 export interface UserConfig {
   username: string;
-  password: string;
-  admin: boolean;
+  kind: 'user' | 'service';
+  /** undefined for service accounts */
+  password?: string;
+  role: RoleConfig;
+  tenant?: string;
+  certificates: string[];
 }
 export interface GrantConfig {
-  user: string;
+  subject: { kind: 'user' | 'tenant' | 'group'; id: string };
   read: boolean;
   write: boolean;
 }
@@ -22,6 +36,7 @@ export interface CollectionConfig {
   title: string;
   description?: string;
   alias?: string;
+  owner?: string;
   grants: GrantConfig[];
 }
 export interface ApiRootConfig {
@@ -36,6 +51,7 @@ export interface Config {
   dataDir: string;
   store: { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string };
   log: { level: string };
+  auth: { failureLimit: number; failureWindowMs: number };
   taxii: {
     title: string;
     description?: string;
@@ -46,7 +62,10 @@ export interface Config {
   };
   /** undefined when the configuration declares no api_roots (first start then seeds the demo) */
   apiRoots?: ApiRootConfig[];
-  users: UserConfig[];
+  /** each undefined when the file does not declare that section: nothing of that kind is reconciled */
+  tenants?: TenantConfig[];
+  groups?: GroupConfig[];
+  users?: UserConfig[];
   /** PALISADE_ADMIN_PASSWORD, used once when the first admin user is created */
   adminPassword?: string;
 }
@@ -66,6 +85,7 @@ const DEFAULTS = {
   server: { host: '127.0.0.1', port: 8000, trust_proxy: false },
   data_dir: './data',
   log: { level: 'info' },
+  auth: { failure_limit: 10, failure_window_seconds: 60 },
   taxii: { title: 'Palisade TAXII 2.1 server', max_page_size: 1000, status_retention_hours: 168 },
 };
 
@@ -146,16 +166,74 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     kind: 'sqlite',
   };
 
-  const users: UserConfig[] = [];
+  const tenantIds = new Set<string>();
+  let tenants: TenantConfig[] | undefined;
+  if (raw.tenants !== undefined) {
+    tenants = [];
+    for (const [i, t] of (raw.tenants as Raw[]).entries()) {
+      const id = t.id as string;
+      if (tenantIds.has(id)) problems.push(`tenants[${i}]: tenant "${id}" is declared twice`);
+      tenantIds.add(id);
+      tenants.push({ id, name: t.name as string });
+    }
+  }
+  const needTenant = (where: string, id: string): void => {
+    if (!tenantIds.has(id)) problems.push(`${where}: tenant "${id}" is not declared under tenants`);
+  };
+
+  const groupIds = new Set<string>();
+  let groups: GroupConfig[] | undefined;
+  if (raw.groups !== undefined) {
+    groups = [];
+    for (const [i, g] of (raw.groups as Raw[]).entries()) {
+      const id = g.id as string;
+      if (groupIds.has(id)) problems.push(`groups[${i}]: group "${id}" is declared twice`);
+      groupIds.add(id);
+      const members = g.tenants as string[];
+      members.forEach((t, j) => needTenant(`groups[${i}].tenants[${j}]`, t));
+      groups.push({ id, ...(g.name !== undefined ? { name: g.name as string } : {}), tenants: [...members] });
+    }
+  }
+
   const seenUsers = new Set<string>();
-  for (const [i, u] of ((raw.users as Raw[] | undefined) ?? []).entries()) {
-    const username = u.username as string;
-    const envName = u.password_env as string;
-    if (seenUsers.has(username)) problems.push(`users[${i}]: username "${username}" is declared twice`);
-    seenUsers.add(username);
-    const password = env[envName];
-    if (!password) problems.push(`users[${i}] (${username}): environment variable ${envName} is not set or empty`);
-    users.push({ username, password: password ?? '', admin: u.admin === true });
+  let users: UserConfig[] | undefined;
+  if (raw.users !== undefined) {
+    users = [];
+    for (const [i, u] of (raw.users as Raw[]).entries()) {
+      const username = u.username as string;
+      const where = `users[${i}] (${username})`;
+      if (seenUsers.has(username)) problems.push(`users[${i}]: username "${username}" is declared twice`);
+      seenUsers.add(username);
+      const kind = (u.kind as 'user' | 'service' | undefined) ?? 'user';
+      const envName = u.password_env as string | undefined;
+      let password: string | undefined;
+      if (envName !== undefined) {
+        password = env[envName];
+        if (!password) problems.push(`${where}: environment variable ${envName} is not set or empty`);
+        if (kind === 'service')
+          problems.push(`${where}: a service account has no password (use tokens or certificates)`);
+      } else if (kind === 'user') {
+        problems.push(`${where}: password_env is required for a user (service accounts use tokens or certificates)`);
+      }
+      let role = u.role as RoleConfig | undefined;
+      if (u.admin === true) {
+        if (role !== undefined && role !== 'platform-admin')
+          problems.push(`${where}: admin: true contradicts role ${role}`);
+        role = 'platform-admin';
+      }
+      role ??= 'member';
+      const tenant = u.tenant as string | undefined;
+      if (tenant !== undefined) needTenant(`${where}.tenant`, tenant);
+      else if (role === 'tenant-admin') problems.push(`${where}: a tenant-admin needs a tenant`);
+      users.push({
+        username,
+        kind,
+        ...(password !== undefined && kind === 'user' ? { password } : {}),
+        role,
+        ...(tenant !== undefined ? { tenant } : {}),
+        certificates: ((u.certificates as string[] | undefined) ?? []).map(normalizeCertificate),
+      });
+    }
   }
 
   let apiRoots: ApiRootConfig[] | undefined;
@@ -181,15 +259,28 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
         }
         const grants: GrantConfig[] = [];
         for (const [k, g] of ((c.grants as Raw[] | undefined) ?? []).entries()) {
-          const user = g.user as string;
-          if (!seenUsers.has(user)) problems.push(`${where}.grants[${k}]: user "${user}" is not declared under users`);
-          grants.push({ user, read: g.read === true, write: g.write === true });
+          const at = `${where}.grants[${k}]`;
+          let subject: GrantConfig['subject'];
+          if (g.user !== undefined) {
+            subject = { kind: 'user', id: g.user as string };
+            if (!seenUsers.has(subject.id)) problems.push(`${at}: user "${subject.id}" is not declared under users`);
+          } else if (g.tenant !== undefined) {
+            subject = { kind: 'tenant', id: g.tenant as string };
+            needTenant(at, subject.id);
+          } else {
+            subject = { kind: 'group', id: g.group as string };
+            if (!groupIds.has(subject.id)) problems.push(`${at}: group "${subject.id}" is not declared under groups`);
+          }
+          grants.push({ subject, read: g.read === true, write: g.write === true });
         }
+        const owner = c.owner as string | undefined;
+        if (owner !== undefined) needTenant(`${where}.owner`, owner);
         collections.push({
           id,
           title: c.title as string,
           ...(c.description !== undefined ? { description: c.description as string } : {}),
           ...(alias !== undefined ? { alias } : {}),
+          ...(owner !== undefined ? { owner } : {}),
           grants,
         });
       }
@@ -223,6 +314,10 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
           }
         : { kind: 'sqlite', file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db') },
     log: { level: (raw.log as { level: string }).level },
+    auth: {
+      failureLimit: (raw.auth as { failure_limit: number }).failure_limit,
+      failureWindowMs: (raw.auth as { failure_window_seconds: number }).failure_window_seconds * 1000,
+    },
     taxii: {
       title: taxii.title,
       ...(taxii.description !== undefined ? { description: taxii.description } : {}),
@@ -232,9 +327,17 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       statusRetentionHours: taxii.status_retention_hours,
     },
     ...(apiRoots !== undefined ? { apiRoots } : {}),
-    users,
+    ...(tenants !== undefined ? { tenants } : {}),
+    ...(groups !== undefined ? { groups } : {}),
+    ...(users !== undefined ? { users } : {}),
     ...(env.PALISADE_ADMIN_PASSWORD ? { adminPassword: env.PALISADE_ADMIN_PASSWORD } : {}),
   };
+}
+
+/** Fingerprints compare as lower-case hex without colons; subject DNs as written. */
+export function normalizeCertificate(c: string): string {
+  const m = /^sha256:([0-9A-Fa-f:]+)$/.exec(c.trim());
+  return m ? `sha256:${(m[1] as string).replace(/:/g, '').toLowerCase()}` : c.trim();
 }
 
 function resolvePath(baseDir: string, p: string): string {
@@ -254,6 +357,8 @@ function describeAjvError(e: ErrorObject): string {
       return `${where}: this value is reserved`;
     case 'if':
       return `${where}: does not satisfy the rules for its kind`;
+    case 'oneOf':
+      return `${where}: name exactly one of user, tenant or group`;
     default:
       return `${where}: ${e.message ?? 'is invalid'}`;
   }

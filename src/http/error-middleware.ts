@@ -15,7 +15,10 @@ export function sendError(res: Response, err: unknown, log: Logger): void {
     res.destroy();
     return;
   }
-  if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="palisade", charset="UTF-8"');
+  if (problem.status === 401) {
+    res.setHeader('WWW-Authenticate', ['Basic realm="palisade", charset="UTF-8"', 'Bearer realm="palisade"']);
+  }
+  if (problem.retryAfter !== undefined) res.setHeader('Retry-After', String(problem.retryAfter));
   responderOf(res).sendProblem(res, problem);
 }
 

@@ -1,6 +1,12 @@
 // THE mapping from error kinds to HTTP statuses, and the reading of framework errors (body-parser
 // and friends) as our kinds. Responders (TAXII error resource, JSON problem) render the result.
-import { InvalidRequestError, PalisadeError, PayloadTooLargeError, type ErrorKind } from '../errors.js';
+import {
+  InvalidRequestError,
+  PalisadeError,
+  PayloadTooLargeError,
+  TooManyRequestsError,
+  type ErrorKind,
+} from '../errors.js';
 
 const HTTP: Record<ErrorKind, { status: number; title: string }> = {
   'invalid-request': { status: 400, title: 'Invalid request' },
@@ -13,6 +19,7 @@ const HTTP: Record<ErrorKind, { status: number; title: string }> = {
   'payload-too-large': { status: 413, title: 'Request body too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Content-Type' },
   unprocessable: { status: 422, title: 'Unprocessable content' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
   unavailable: { status: 503, title: 'Temporarily unavailable' },
   internal: { status: 500, title: 'Internal error' },
 };
@@ -26,6 +33,8 @@ export interface Problem {
   /** the request id, so a report can be matched with the server log */
   errorId: string;
   details?: Record<string, unknown>;
+  /** seconds, for a Retry-After header */
+  retryAfter?: number;
 }
 
 export function toProblem(err: unknown, errorId: string): Problem {
@@ -40,6 +49,7 @@ export function toProblem(err: unknown, errorId: string): Problem {
     description: known ? known.message : 'The server could not complete the request.',
     errorId,
     ...(known?.details ? { details: { ...known.details } } : {}),
+    ...(known instanceof TooManyRequestsError ? { retryAfter: known.retryAfterSeconds } : {}),
   };
 }
 

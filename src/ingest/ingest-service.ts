@@ -5,7 +5,7 @@ import type { AccessGate, Admitted, CollectionRef } from '../access/gate.js';
 import type { Principal } from '../auth/principal.js';
 import type { StixValidator } from '../stix/validator.js';
 import { toVersionRecord, versionOf } from '../stix/versions.js';
-import type { Clock } from '../stix/timestamps.js';
+import { formatMicros, type Clock } from '../stix/timestamps.js';
 import type { NewVersion, ObjectStore, StatusDetail, StatusRecord, StatusStore } from '../store/store.js';
 import { parseEnvelope } from './envelope.js';
 
@@ -45,11 +45,21 @@ export class IngestService {
       else failures.push({ id: verdict.id ?? `objects[${i}]`, version: versionOf(obj) ?? '', message: verdict.reason });
     }
     if (valid.length > 0) {
-      for (const o of await this.objects.addObjects(target.collection.id, valid, this.clock.nowMicros())) {
-        if (o.outcome === 'added') successes.push({ id: o.id, version: o.version });
-        else if (o.outcome === 'duplicate')
-          successes.push({ id: o.id, version: o.version, message: 'already present' });
-        else failures.push({ id: o.id, version: o.version, message: CONFLICT_REASON });
+      const outcomes = await this.objects.addObjects(target.collection.id, valid, this.clock.nowMicros());
+      if (!target.rights.read) {
+        // A caller that may write but not read (a drop box) learns nothing about what the collection
+        // holds: every object it sent is answered alike, with the version it sent, whether it was
+        // added, already there, or kept out by a different stored copy.
+        outcomes.forEach((o, i) =>
+          successes.push({ id: o.id, version: valid[i]?.version ?? formatMicros(requestTimestamp) }),
+        );
+      } else {
+        for (const o of outcomes) {
+          if (o.outcome === 'added') successes.push({ id: o.id, version: o.version });
+          else if (o.outcome === 'duplicate')
+            successes.push({ id: o.id, version: o.version, message: 'already present' });
+          else failures.push({ id: o.id, version: o.version, message: CONFLICT_REASON });
+        }
       }
     }
     const status: StatusRecord = {
@@ -57,6 +67,7 @@ export class IngestService {
       apiRoot: target.root.path,
       collectionId: target.collection.id,
       owner: principal.username,
+      ...(principal.tenant !== undefined ? { tenant: principal.tenant } : {}),
       status: 'complete',
       requestTimestamp,
       totalCount: objects.length,

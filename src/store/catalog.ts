@@ -1,10 +1,14 @@
-// Catalog area: API roots (TAXII 2.1 §4.2) and the collections they hold (§5.2).
+// Catalog area: API roots (TAXII 2.1 §4.2) and the collections they hold (§5.2). A retired API
+// root or collection (removed from the configuration) is hidden from every lookup; the objects of a
+// retired collection stay stored, unreachable, until an admin deletes them.
+import type { Source } from './identity.js';
 
 export interface ApiRootRecord {
   path: string;
   title: string;
   description?: string;
   maxContentLength: number;
+  source: Source;
 }
 
 export interface CollectionRecord {
@@ -13,7 +17,10 @@ export interface CollectionRecord {
   title: string;
   description?: string;
   alias?: string;
+  /** the tenant that owns the collection */
+  owner?: string;
   mediaTypes: string[];
+  source: Source;
 }
 
 export type NewCollection = Omit<CollectionRecord, 'mediaTypes'> & { mediaTypes?: string[] };
@@ -23,11 +30,17 @@ export interface CatalogStore {
   getApiRoot(path: string): Promise<ApiRootRecord | undefined>;
   /** ordered by path */
   listApiRoots(): Promise<ApiRootRecord[]>;
+  /** hides the API root (and nothing else); putApiRoot brings it back */
+  retireApiRoot(path: string): Promise<void>;
 
-  /** inserts or updates; media types are set on insert only */
+  /** inserts or updates (a retired collection comes back); media types are set on insert only */
   putCollection(collection: NewCollection): Promise<void>;
   /** by id or by alias, within one API root */
   getCollection(apiRoot: string, idOrAlias: string): Promise<CollectionRecord | undefined>;
   /** ordered by id (§5.1: a stable order across requests) */
   listCollections(apiRoot: string): Promise<CollectionRecord[]>;
+  /** every live collection of every API root, ordered by API root then id */
+  listAllCollections(): Promise<CollectionRecord[]>;
+  /** hides the collection and frees its alias; its objects stay stored */
+  retireCollection(id: string): Promise<void>;
 }

@@ -11,6 +11,8 @@ export interface StatusRecord {
   apiRoot: string;
   collectionId: string;
   owner: string;
+  /** the owner's tenant: everyone in it may read the status */
+  tenant?: string;
   status: 'complete' | 'pending';
   /** microseconds since the epoch */
   requestTimestamp: number;

@@ -7,6 +7,7 @@ import type { IdentityStore } from './identity.js';
 import type { MetaStore } from './meta.js';
 import type { ObjectStore } from './objects.js';
 import type { StatusStore } from './statuses.js';
+import type { TenancyStore } from './tenancy.js';
 
 export type * from './catalog.js';
 export type * from './grants.js';
@@ -14,6 +15,7 @@ export type * from './identity.js';
 export type * from './meta.js';
 export type * from './objects.js';
 export type * from './statuses.js';
+export type * from './tenancy.js';
 
 /** Where migrations report what they do (a pino logger fits). */
 export interface MigrationLog {
@@ -32,6 +34,7 @@ export interface Store {
   readonly meta: MetaStore;
   readonly catalog: CatalogStore;
   readonly identity: IdentityStore;
+  readonly tenancy: TenancyStore;
   readonly grants: GrantStore;
   readonly objects: ObjectStore;
   readonly statuses: StatusStore;

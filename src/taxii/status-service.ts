@@ -15,7 +15,7 @@ export class StatusService {
   ) {}
 
   async get(principal: Principal, apiRoot: string, statusId: string): Promise<StatusRecord> {
-    await this.gate.apiRoot(apiRoot);
+    await this.gate.apiRoot(principal, apiRoot);
     return this.gate.status(principal, await this.statuses.getStatus(apiRoot, statusId));
   }
 

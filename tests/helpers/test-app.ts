@@ -28,6 +28,7 @@ export const WRITER: TestUser = { name: 'writer-nl', password: 'writer-pw-1' };
 export const NOBODY: TestUser = { name: 'nobody-xx', password: 'nobody-pw-1' };
 
 export const TEST_CONFIG = `
+auth: { failure_limit: 1000 }
 taxii:
   title: Palisade test server
   description: integration tests
@@ -53,6 +54,8 @@ api_roots:
         title: Drop box
         grants:
           - { user: reader-fr, write: true }
+  - path: empty
+    title: No collections yet
   - path: small
     title: Small bodies
     max_content_length: 2000

@@ -57,9 +57,28 @@ describe('Discovery, API roots and collections', () => {
     ]);
   });
 
-  it('T-48 an API root without visible collections lists {}', async () => {
-    const res = await app.get(`/${ROOT}/collections/`, NOBODY).expect(200);
+  it('T-48 an API root without collections lists {} (to a platform admin, the only one who sees it)', async () => {
+    const res = await app.get('/empty/collections/', ADMIN).expect(200);
     expect(res.body).to.deep.equal({});
+    expect((await app.get('/taxii2/', ADMIN).expect(200)).body.api_roots).to.deep.equal(['/empty/', '/eu/', '/small/']);
+  });
+
+  it('T-123 hides API roots in which the caller sees no collection: absent from discovery, 404 like an unknown path', async () => {
+    const discovery = await app.get('/taxii2/', NOBODY).expect(200);
+    expect(discovery.body).to.deep.equal({ title: 'Palisade test server', description: 'integration tests', contact: 'cert@example.test' });
+    const unknown = await app.get('/nowhere/collections/', NOBODY).expect(404);
+    for (const path of [`/${ROOT}/`, `/${ROOT}/collections/`, `/${ROOT}/collections/${C1}/`, `/${ROOT}/collections/${C1}/objects/`, '/empty/']) {
+      const res = await app.get(path, NOBODY).expect(404);
+      const root = path.split('/')[1] as string;
+      expect({ ...res.body, error_id: 'x' }, path).to.deep.equal({
+        ...unknown.body,
+        error_id: 'x',
+        description: `There is no API root at /${root}/.`,
+      });
+    }
+    // A caller with a grant in /eu/ still does not see /empty/.
+    expect((await app.get('/taxii2/', READER).expect(200)).body.api_roots).to.deep.equal(['/eu/']);
+    await app.get('/empty/', READER).expect(404);
   });
 
   it('T-49 lists collections in a consistent order, sorted by id', async () => {

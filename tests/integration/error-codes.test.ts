@@ -183,7 +183,7 @@ describe('Error resources: exact error_code and reason on every error path (§3.
       ];
       for (const [what, req] of requests) {
         const res = await req;
-        expectError(res, 401, 'unauthenticated', 'Valid credentials are required (HTTP Basic).', what);
+        expectError(res, 401, 'unauthenticated', 'Valid credentials are required (HTTP Basic, a token, or a client certificate).', what);
         expect(res.headers['www-authenticate'], what).to.match(/^Basic realm="palisade"/);
       }
     });
@@ -232,12 +232,12 @@ describe('Error resources: exact error_code and reason on every error path (§3.
         [`/${ROOT}/collections/${UNKNOWN_COLLECTION}/`, ANALYST, 'get'],
         [objectsPath(UNKNOWN_COLLECTION), ANALYST, 'get'],
         [objectsPath(UNKNOWN_COLLECTION), ANALYST, 'post'],
-        [`/${ROOT}/collections/${C1}/`, NOBODY, 'get'],
-        [manifestPath(C1), NOBODY, 'get'],
-        [objectsPath(C1), NOBODY, 'post'],
-        [objectPath(known.id, C1), NOBODY, 'get'],
-        [versionsPath(known.id, C1), NOBODY, 'get'],
-        [objectPath(known.id, C1), NOBODY, 'del'],
+        [`/${ROOT}/collections/${C2}/`, READER, 'get'],
+        [manifestPath(C2), READER, 'get'],
+        [objectsPath(C2), READER, 'post'],
+        [objectPath(known.id, C2), READER, 'get'],
+        [versionsPath(known.id, C2), READER, 'get'],
+        [objectPath(known.id, C2), READER, 'del'],
         [objectsPath(C2), ANALYST, 'get'],
         [objectPath(known.id, C2), ANALYST, 'del'],
         [objectsPath(C_WO), ANALYST, 'get'],
@@ -248,6 +248,12 @@ describe('Error resources: exact error_code and reason on every error path (§3.
           method === 'get' ? await app.get(p, user) : method === 'post' ? await app.post(p, envelope(indicator('n')), user) : await app.del(p, user);
         expectError(res, 404, 'not-found', NO_COLLECTION, `${method} ${p} as ${user.name}`);
       }
+      // A caller who sees nothing in the API root gets the 404 of an unknown API root everywhere below it.
+      for (const p of [`/${ROOT}/collections/${C1}/`, manifestPath(C1), objectPath(known.id, C1), versionsPath(known.id, C1)]) {
+        expectError(await app.get(p, NOBODY), 404, 'not-found', `There is no API root at /${ROOT}/.`, p);
+      }
+      expectError(await app.post(objectsPath(C1), envelope(indicator('n')), NOBODY), 404, 'not-found', `There is no API root at /${ROOT}/.`);
+      expectError(await app.del(objectPath(known.id, C1), NOBODY), 404, 'not-found', `There is no API root at /${ROOT}/.`);
     });
 
     it('T-62 T-65 an unknown object on the object and versions endpoints; DELETE of a missing version', async () => {

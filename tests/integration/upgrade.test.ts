@@ -183,10 +183,10 @@ describe('Upgrade: a release 0.1 database is migrated and served unchanged', fun
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('records schema version 1 and creates no demo data and no extra admin', async () => {
-    expect((await container.store.migrate()).to).to.equal(1);
+  it('records the newest schema version and creates no demo data and no extra admin', async () => {
+    expect((await container.store.migrate()).to).to.equal(2);
     expect((await container.store.catalog.listApiRoots()).map((r) => r.path)).to.deep.equal(['eu']);
-    expect(await container.store.identity.countAdmins()).to.equal(1);
+    expect(await container.store.identity.countPlatformAdmins()).to.equal(1);
   });
 
   for (const [i, a] of recorded.requests.entries()) {

@@ -5,7 +5,7 @@ import { versionKey } from '../../src/stix/timestamps.js';
 import type { NewVersion, ObjectQuery, Page, Store, StoredVersion } from '../../src/store/store.js';
 import { indicator, type Stix } from '../fixtures/builders.js';
 import { catalogContract } from './areas/catalog.js';
-import { grantsContract, identityContract } from './areas/identity.js';
+import { grantsContract, identityContract, tenancyContract } from './areas/identity.js';
 import { metaContract } from './areas/meta.js';
 import { objectsContract } from './areas/objects.js';
 import { pagingContract } from './areas/paging.js';
@@ -51,8 +51,8 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       s = await open();
       store = s.store;
       await store.migrate();
-      await store.catalog.putApiRoot({ path: 'r1', title: 'Root one', maxContentLength: 1000 });
-      await store.catalog.putCollection({ id: C, apiRoot: 'r1', title: 'C', alias: 'c-alias' });
+      await store.catalog.putApiRoot({ path: 'r1', title: 'Root one', maxContentLength: 1000, source: 'config' });
+      await store.catalog.putCollection({ id: C, apiRoot: 'r1', title: 'C', alias: 'c-alias', source: 'config' });
     });
     afterEach(async () => s.dispose());
 
@@ -74,7 +74,10 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
       expect(await store.catalog.getCollection('r1', 'nope')).to.equal(undefined);
       expect(await store.catalog.getCollection('other-root', C)).to.equal(undefined);
       expect(await store.identity.getUser('nobody')).to.equal(undefined);
-      expect(await store.grants.grantOn(C, 'nobody')).to.equal(undefined);
+      expect(await store.grants.grantsOn(C, [{ kind: 'user', id: 'nobody' }])).to.deep.equal([]);
+      expect(await store.tenancy.getTenant('nope')).to.equal(undefined);
+      expect(await store.tenancy.getGroup('nope')).to.equal(undefined);
+      expect(await store.identity.getToken('nope')).to.equal(undefined);
       expect(await store.statuses.getStatus('r1', 'nope')).to.equal(undefined);
       expect(await store.meta.getMeta('nope')).to.equal(undefined);
       expect(await store.objects.objectExists(C, 'indicator--00000000-0000-4000-8000-000000000000')).to.equal(false);
@@ -92,6 +95,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
 
     catalogContract(ctx);
     identityContract(ctx);
+    tenancyContract(ctx);
     grantsContract(ctx);
     metaContract(ctx);
     objectsContract(ctx);

@@ -18,10 +18,11 @@ function captureLog(): { lines: { details: object; message: string }[]; info(det
   return { lines, info: (details, message) => lines.push({ details, message }) };
 }
 
+const LATEST = SQLITE_MIGRATIONS.length;
 const addColumn: SqliteMigration = {
-  version: 2,
-  name: 'collections.owner',
-  up: (db) => db.exec('ALTER TABLE collections ADD COLUMN owner TEXT'),
+  version: LATEST + 1,
+  name: 'collections.color',
+  up: (db) => db.exec('ALTER TABLE collections ADD COLUMN color TEXT'),
 };
 
 describe('SQLite schema migrations', () => {
@@ -47,34 +48,37 @@ describe('SQLite schema migrations', () => {
   it('creates a new database at the newest version, logs each step, and applies nothing the second time', async () => {
     const log = captureLog();
     let store = openSqliteStore(file);
-    expect(await store.migrate(log)).to.deep.equal({
-      from: 0,
-      to: 1,
-      applied: [{ version: 1, name: 'release 0.1 schema' }],
-    });
-    expect(log.lines).to.deep.equal([
-      {
-        details: { store: 'sqlite', version: 1, migration: 'release 0.1 schema' },
+    const all = SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name }));
+    expect(all[0]).to.deep.equal({ version: 1, name: 'release 0.1 schema' });
+    expect(await store.migrate(log)).to.deep.equal({ from: 0, to: LATEST, applied: all });
+    expect(log.lines).to.deep.equal(
+      all.map((m) => ({
+        details: { store: 'sqlite', version: m.version, migration: m.name },
         message: 'applied schema migration',
-      },
-    ]);
+      })),
+    );
     await store.close();
     store = openSqliteStore(file);
-    expect(await store.migrate()).to.deep.equal({ from: 1, to: 1, applied: [] });
+    expect(await store.migrate()).to.deep.equal({ from: LATEST, to: LATEST, applied: [] });
     await store.close();
-    expect(versions()).to.deep.equal([1]);
+    expect(versions()).to.deep.equal(all.map((m) => m.version));
   });
 
-  it('applies a later step to a database at version 1, keeping its data', async () => {
+  it('applies a later step to a database at the current version, keeping its data', async () => {
     const v1 = openSqliteStore(file);
     await v1.migrate();
-    await v1.catalog.putApiRoot({ path: 'eu', title: 'EU', maxContentLength: 10 });
+    await v1.catalog.putApiRoot({ path: 'eu', title: 'EU', maxContentLength: 10, source: 'config' });
     await v1.close();
     const v2 = openSqliteStore(file, [...SQLITE_MIGRATIONS, addColumn]);
-    expect((await v2.migrate()).applied).to.deep.equal([{ version: 2, name: 'collections.owner' }]);
-    expect(await v2.catalog.getApiRoot('eu')).to.deep.equal({ path: 'eu', title: 'EU', maxContentLength: 10 });
+    expect((await v2.migrate()).applied).to.deep.equal([{ version: LATEST + 1, name: 'collections.color' }]);
+    expect(await v2.catalog.getApiRoot('eu')).to.deep.equal({
+      path: 'eu',
+      title: 'EU',
+      maxContentLength: 10,
+      source: 'config',
+    });
     await v2.close();
-    expect(versions()).to.deep.equal([1, 2]);
+    expect(versions()).to.deep.equal([...SQLITE_MIGRATIONS.map((m) => m.version), LATEST + 1]);
   });
 
   it('rolls a failing step back completely: no half-applied schema, the version stays', async () => {
@@ -82,7 +86,7 @@ describe('SQLite schema migrations', () => {
     await v1.migrate();
     await v1.close();
     const broken: SqliteMigration = {
-      version: 2,
+      version: LATEST + 1,
       name: 'broken',
       up: (db) => {
         db.exec('CREATE TABLE half_done (x INTEGER)');
@@ -96,7 +100,7 @@ describe('SQLite schema migrations', () => {
     } finally {
       db.close();
     }
-    expect(versions()).to.deep.equal([1]);
+    expect(versions()).to.deep.equal(SQLITE_MIGRATIONS.map((m) => m.version));
   });
 
   it('refuses a database written by a newer release with a clear message and leaves it untouched', async () => {
@@ -113,15 +117,17 @@ describe('SQLite schema migrations', () => {
       await older.close();
     }
     expect(error).to.be.instanceOf(StoreVersionError);
-    expect((error as Error).message).to.match(/has schema version 2, but this Palisade only knows versions up to 1/);
+    expect((error as Error).message).to.contain(
+      `has schema version ${LATEST + 1}, but this Palisade only knows versions up to ${LATEST}`,
+    );
     expect((error as Error).message).to.contain(file);
-    expect(versions()).to.deep.equal([1, 2]);
+    expect(versions()).to.deep.equal([...SQLITE_MIGRATIONS.map((m) => m.version), LATEST + 1]);
   });
 
   it('refuses migration lists that skip a number', () => {
     const db = new Database(':memory:');
     try {
-      expect(() => migrateSqlite(db, [...SQLITE_MIGRATIONS, { ...addColumn, version: 3 }])).to.throw(
+      expect(() => migrateSqlite(db, [...SQLITE_MIGRATIONS, { ...addColumn, version: LATEST + 2 }])).to.throw(
         /numbered 1, 2, 3/,
       );
     } finally {
@@ -173,7 +179,7 @@ describe('MongoDB schema steps', function () {
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }
-    expect(await recordedSteps()).to.deep.equal([1]);
+    expect(await recordedSteps()).to.deep.equal(MONGO_MIGRATIONS.map((m) => m.version));
     const client = await MongoClient.connect(uri as string);
     const names = (await client.db(database).collection('objects').listIndexes().toArray())
       .map((i) => i.name as string)
@@ -183,7 +189,7 @@ describe('MongoDB schema steps', function () {
   });
 
   it('refuses a database recorded at a newer step, untouched', async () => {
-    const later: MongoMigration = { version: 2, name: 'later', up: async () => undefined };
+    const later: MongoMigration = { version: MONGO_MIGRATIONS.length + 1, name: 'later', up: async () => undefined };
     const newer = await connectMongoStore(uri as string, database, [...MONGO_MIGRATIONS, later]);
     await newer.migrate();
     await newer.close();
@@ -192,10 +198,12 @@ describe('MongoDB schema steps', function () {
       let error: unknown;
       await older.migrate().catch((err: unknown) => (error = err));
       expect(error).to.be.instanceOf(StoreVersionError);
-      expect((error as Error).message).to.match(/has schema version 2, but this Palisade only knows versions up to 1/);
+      expect((error as Error).message).to.contain(
+        `has schema version ${later.version}, but this Palisade only knows versions up to ${MONGO_MIGRATIONS.length}`,
+      );
     } finally {
       await older.close();
     }
-    expect(await recordedSteps()).to.deep.equal([1, 2]);
+    expect(await recordedSteps()).to.deep.equal([...MONGO_MIGRATIONS.map((m) => m.version), later.version]);
   });
 });

@@ -58,14 +58,111 @@ users:
   - { username: reader-fr, password_env: PW_READER_FR }
 `,
     );
-    const cfg = loadConfig({ PW_ANALYST_DE: 'a', PW_READER_FR: 'b', PALISADE_PORT: '9000' }, { configFile: file, host: '127.0.0.2' });
+    const cfg = loadConfig(
+      { PW_ANALYST_DE: 'a', PW_READER_FR: 'b', PALISADE_PORT: '9000' },
+      { configFile: file, host: '127.0.0.2' },
+    );
     expect(cfg.server.port).to.equal(9000);
     expect(cfg.server.host).to.equal('127.0.0.2');
     expect(cfg.apiRoots?.[0]?.collections[0]?.grants).to.deep.equal([
-      { user: 'analyst-de', read: true, write: true },
-      { user: 'reader-fr', read: true, write: false },
+      { subject: { kind: 'user', id: 'analyst-de' }, read: true, write: true },
+      { subject: { kind: 'user', id: 'reader-fr' }, read: true, write: false },
     ]);
-    expect(cfg.users.map((u) => u.password)).to.deep.equal(['a', 'b']);
+    expect(cfg.users?.map((u) => [u.password, u.role, u.tenant])).to.deep.equal([
+      ['a', 'member', undefined],
+      ['b', 'member', undefined],
+    ]);
+    expect(cfg.tenants).to.equal(undefined);
+  });
+
+  it('reads tenants, groups, roles, owners and grants to users, tenants and groups', async () => {
+    const file = await write(
+      'tenants.yaml',
+      `tenants:
+  - { id: de-bsi, name: Germany (BSI) }
+  - { id: fr-anssi, name: France (ANSSI) }
+  - { id: it-acn, name: Italy (ACN) }
+groups:
+  - { id: eu-member-states, tenants: [de-bsi, fr-anssi, it-acn] }
+users:
+  - { username: de-analyst, tenant: de-bsi, role: member, password_env: PW_DE }
+  - { username: de-admin, tenant: de-bsi, role: tenant-admin, password_env: PW_DE_ADMIN }
+  - { username: fr-analyst, tenant: fr-anssi, role: member, password_env: PW_FR }
+  - { username: ops, admin: true, password_env: PW_DE }
+  - { username: sync, kind: service, tenant: it-acn, certificates: ["sha256:AB:CD", "CN=sync,O=ACN"] }
+api_roots:
+  - path: eu
+    title: EU threat sharing
+    collections:
+      - id: 5b1c2f6c-7c1e-4e2a-9a3c-0d3f2b8c9e12
+        title: EU-wide state actors
+        owner: de-bsi
+        grants:
+          - { group: eu-member-states, read: true }
+          - { tenant: de-bsi, read: true, write: true }
+      - id: 7d2e3f4a-1b2c-4d3e-8f4a-5b6c7d8e9f01
+        title: French drop box
+        owner: fr-anssi
+        grants: [ { tenant: fr-anssi, read: true }, { group: eu-member-states, write: true } ]
+`,
+    );
+    const cfg = loadConfig({ PW_DE: 'x', PW_DE_ADMIN: 'y', PW_FR: 'z' }, { configFile: file });
+    expect(cfg.tenants?.map((t) => t.id)).to.deep.equal(['de-bsi', 'fr-anssi', 'it-acn']);
+    expect(cfg.groups).to.deep.equal([{ id: 'eu-member-states', tenants: ['de-bsi', 'fr-anssi', 'it-acn'] }]);
+    expect(cfg.users?.map((u) => [u.username, u.kind, u.role, u.tenant ?? null, u.password ?? null])).to.deep.equal([
+      ['de-analyst', 'user', 'member', 'de-bsi', 'x'],
+      ['de-admin', 'user', 'tenant-admin', 'de-bsi', 'y'],
+      ['fr-analyst', 'user', 'member', 'fr-anssi', 'z'],
+      ['ops', 'user', 'platform-admin', null, 'x'],
+      ['sync', 'service', 'member', 'it-acn', null],
+    ]);
+    expect(cfg.users?.[4]?.certificates).to.deep.equal(['sha256:abcd', 'CN=sync,O=ACN']);
+    const [eu, drop] = cfg.apiRoots?.[0]?.collections ?? [];
+    expect(eu?.owner).to.equal('de-bsi');
+    expect(eu?.grants).to.deep.equal([
+      { subject: { kind: 'group', id: 'eu-member-states' }, read: true, write: false },
+      { subject: { kind: 'tenant', id: 'de-bsi' }, read: true, write: true },
+    ]);
+    expect(drop?.grants.map((g) => g.subject.kind)).to.deep.equal(['tenant', 'group']);
+  });
+
+  it('refuses unknown tenants and groups, ambiguous grants, and passwords for service accounts', async () => {
+    const file = await write(
+      'tenants-bad.yaml',
+      `tenants: [ { id: de-bsi, name: DE } ]
+groups: [ { id: eu, tenants: [de-bsi, xx-ghost] } ]
+users:
+  - { username: a, tenant: fr-anssi, password_env: PW }
+  - { username: b, role: tenant-admin, password_env: PW }
+  - { username: c, kind: service, password_env: PW }
+  - { username: d }
+api_roots:
+  - path: eu
+    title: EU
+    collections:
+      - id: 5b1c2f6c-7c1e-4e2a-9a3c-0d3f2b8c9e12
+        title: x
+        owner: nl-ncsc
+        grants: [ { group: nobody-group, read: true }, { tenant: ghost-tenant, read: true } ]
+`,
+    );
+    const p = problemsOf(() => loadConfig({ PW: 'p' }, { configFile: file })).join('\n');
+    expect(p).to.contain('groups[0].tenants[1]: tenant "xx-ghost" is not declared under tenants');
+    expect(p).to.contain('users[0] (a).tenant: tenant "fr-anssi" is not declared under tenants');
+    expect(p).to.contain('users[1] (b): a tenant-admin needs a tenant');
+    expect(p).to.contain('users[2] (c): a service account has no password');
+    expect(p).to.contain('users[3] (d): password_env is required for a user');
+    expect(p).to.contain('.owner: tenant "nl-ncsc" is not declared under tenants');
+    expect(p).to.contain('grants[0]: group "nobody-group" is not declared under groups');
+    expect(p).to.contain('grants[1]: tenant "ghost-tenant" is not declared under tenants');
+
+    const both = await write(
+      'grant-both.yaml',
+      `api_roots: [ { path: eu, title: EU, collections: [ { id: 5b1c2f6c-7c1e-4e2a-9a3c-0d3f2b8c9e12, title: x, grants: [ { user: a, tenant: b, read: true } ] } ] } ]\n`,
+    );
+    expect(problemsOf(() => loadConfig({}, { configFile: both })).join('\n')).to.contain(
+      'name exactly one of user, tenant or group',
+    );
   });
 
   it('flags and environment override the file; data_dir places the SQLite file', async () => {
@@ -122,11 +219,23 @@ users:
   });
 
   it('selects MongoDB by file, environment or flag, and requires a URI for it', async () => {
-    const file = await write('mongo.yaml', 'store: { kind: mongodb, uri: "mongodb://127.0.0.1:27017/", database: pal }\n');
-    expect(loadConfig({}, { configFile: file }).store).to.deep.equal({ kind: 'mongodb', uri: 'mongodb://127.0.0.1:27017/', database: 'pal' });
-    expect(loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }).store).to.deep.equal({ kind: 'mongodb', uri: 'mongodb://h/' });
+    const file = await write(
+      'mongo.yaml',
+      'store: { kind: mongodb, uri: "mongodb://127.0.0.1:27017/", database: pal }\n',
+    );
+    expect(loadConfig({}, { configFile: file }).store).to.deep.equal({
+      kind: 'mongodb',
+      uri: 'mongodb://127.0.0.1:27017/',
+      database: 'pal',
+    });
+    expect(loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }).store).to.deep.equal({
+      kind: 'mongodb',
+      uri: 'mongodb://h/',
+    });
     expect(loadConfig({}, { store: 'mongodb', mongodbUri: 'mongodb://x/' }).store.kind).to.equal('mongodb');
-    expect(loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }, { store: 'sqlite' }).store.kind).to.equal('sqlite');
+    expect(
+      loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }, { store: 'sqlite' }).store.kind,
+    ).to.equal('sqlite');
     expect(problemsOf(() => loadConfig({ PALISADE_STORE: 'mongodb' })).join('\n')).to.match(/uri/);
     expect(problemsOf(() => loadConfig({ PALISADE_STORE: 'postgres' })).join('\n')).to.match(/store\.kind/);
     expect(problemsOf(() => loadConfig({ PALISADE_MONGODB_URI: 'http://nope' })).join('\n')).to.match(/store\.uri/);

@@ -1,6 +1,8 @@
 // The documents of every MongoDB collection this backend uses, typed so that the driver checks
 // filters and updates (string _id values need no casts). Layout: src/store/README.md.
 import type { Collection, Db } from 'mongodb';
+import type { SubjectKind } from '../grants.js';
+import type { Role, Source } from '../identity.js';
 import type { StatusDetail, StatusRecord } from '../statuses.js';
 
 export interface MetaDoc {
@@ -14,6 +16,8 @@ export interface ApiRootDoc {
   title: string;
   description?: string | null;
   max_content_length: number;
+  source: Source;
+  retired: boolean;
 }
 
 export interface CollectionDoc {
@@ -23,23 +27,57 @@ export interface CollectionDoc {
   title: string;
   description: string | null;
   alias: string | null;
+  owner: string | null;
   media_types: string[];
+  source: Source;
+  retired: boolean;
 }
 
 export interface UserDoc {
   /** the username */
   _id: string;
-  password_hash: string;
-  admin: boolean;
+  kind: 'user' | 'service';
+  password_hash: string | null;
+  role: Role;
+  tenant: string | null;
+  /** fingerprints (`sha256:…`) or subject DNs of the client certificates mapped to this account */
+  certificates: string[];
+  source: Source;
+}
+
+export interface TokenDoc {
+  _id: string;
+  username: string;
+  secret_hash: string;
+  label: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface TenantDoc {
+  _id: string;
+  name: string;
+  source: Source;
+}
+
+export interface GroupDoc {
+  _id: string;
+  name: string | null;
+  /** member tenant ids, sorted */
+  tenants: string[];
+  source: Source;
 }
 
 export interface GrantDoc {
-  /** `collection|username` */
+  /** `collection|kind|subject` */
   _id: string;
   collection_id: string;
-  username: string;
+  kind: SubjectKind;
+  subject: string;
   read: boolean;
   write: boolean;
+  source: Source;
 }
 
 export interface StatusDoc {
@@ -47,6 +85,7 @@ export interface StatusDoc {
   api_root: string;
   collection_id: string;
   owner: string;
+  tenant?: string | null;
   status: StatusRecord['status'];
   request_ts: number;
   total: number;
@@ -99,10 +138,15 @@ export interface MigrationDoc {
 export const UNVERSIONED = '~';
 
 export interface MongoCollections {
+  /** for documents of an older shape (migrations) */
+  db: Db;
   meta: Collection<MetaDoc>;
   apiRoots: Collection<ApiRootDoc>;
   collections: Collection<CollectionDoc>;
   users: Collection<UserDoc>;
+  tokens: Collection<TokenDoc>;
+  tenants: Collection<TenantDoc>;
+  groups: Collection<GroupDoc>;
   grants: Collection<GrantDoc>;
   statuses: Collection<StatusDoc>;
   objects: Collection<ObjectDoc>;
@@ -112,10 +156,14 @@ export interface MongoCollections {
 
 export function mongoCollections(db: Db): MongoCollections {
   return {
+    db,
     meta: db.collection<MetaDoc>('meta'),
     apiRoots: db.collection<ApiRootDoc>('api_roots'),
     collections: db.collection<CollectionDoc>('collections'),
     users: db.collection<UserDoc>('users'),
+    tokens: db.collection<TokenDoc>('tokens'),
+    tenants: db.collection<TenantDoc>('tenants'),
+    groups: db.collection<GroupDoc>('tenant_groups'),
     grants: db.collection<GrantDoc>('grants'),
     statuses: db.collection<StatusDoc>('statuses'),
     objects: db.collection<ObjectDoc>('objects'),

@@ -14,6 +14,7 @@ import { MongoMeta } from './meta.js';
 import { migrateMongo, MONGO_MIGRATIONS, type MongoMigration } from './migrations.js';
 import { MongoObjects } from './objects.js';
 import { MongoStatuses } from './statuses.js';
+import { MongoTenancy } from './tenancy.js';
 import { VersionFlags } from './version-flags.js';
 
 export interface MongoStore extends Store {
@@ -34,6 +35,7 @@ export async function connectMongoStore(
     meta: new MongoMeta(c),
     catalog: new MongoCatalog(c),
     identity: new MongoIdentity(c),
+    tenancy: new MongoTenancy(c),
     grants: new MongoGrants(c),
     objects: new MongoObjects(c.objects, new DateAddedLedger(c.blocks), new VersionFlags(c.objects)),
     statuses: new MongoStatuses(c),

@@ -113,7 +113,8 @@ export class MongoObjects implements ObjectStore {
       const s = stored.get(p.docId);
       out[p.index] = {
         id: v.id,
-        version: s?.version ?? p.version,
+        // §5.5 status details name the version the client sent; unversioned objects have the stored one.
+        version: v.version ?? s?.version ?? p.version,
         outcome: s !== undefined && s.json === v.json ? 'duplicate' : 'conflict',
       };
     }

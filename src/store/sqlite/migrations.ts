@@ -51,8 +51,57 @@ CREATE TABLE IF NOT EXISTS statuses (
 CREATE INDEX IF NOT EXISTS ix_statuses_ts ON statuses (request_ts);
 `;
 
+/**
+ * Migration 2: tenants and groups; users with a kind, a role, a tenant, certificates and tokens;
+ * grants to a user, a tenant or a group; owners, sources and retirement for API roots and
+ * collections; the tenant of a status. Release 0.1 admins become platform admins; its first-start
+ * `admin` and demo API root are marked as written by the first start, everything else by the file.
+ */
+const TENANCY = `
+CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL);
+CREATE TABLE tenant_groups (id TEXT PRIMARY KEY, name TEXT, source TEXT NOT NULL);
+CREATE TABLE group_members (group_id TEXT NOT NULL, tenant_id TEXT NOT NULL, PRIMARY KEY (group_id, tenant_id));
+CREATE INDEX ix_group_members_tenant ON group_members (tenant_id, group_id);
+
+CREATE TABLE users_v2 (
+  username TEXT PRIMARY KEY, kind TEXT NOT NULL, password_hash TEXT, role TEXT NOT NULL, tenant TEXT,
+  source TEXT NOT NULL);
+INSERT INTO users_v2 (username, kind, password_hash, role, tenant, source)
+  SELECT username, 'user', password_hash, CASE WHEN admin = 1 THEN 'platform-admin' ELSE 'member' END, NULL,
+         CASE WHEN admin = 1 AND username = 'admin' THEN 'bootstrap' ELSE 'config' END
+  FROM users;
+DROP TABLE users;
+ALTER TABLE users_v2 RENAME TO users;
+CREATE INDEX ix_users_role ON users (role);
+CREATE TABLE user_certificates (certificate TEXT PRIMARY KEY, username TEXT NOT NULL);
+CREATE INDEX ix_user_certificates_user ON user_certificates (username);
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY, username TEXT NOT NULL, secret_hash TEXT NOT NULL, label TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);
+CREATE INDEX ix_tokens_user ON tokens (username);
+
+CREATE TABLE collection_grants (
+  collection_id TEXT NOT NULL, subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL,
+  can_read INTEGER NOT NULL, can_write INTEGER NOT NULL, source TEXT NOT NULL,
+  PRIMARY KEY (collection_id, subject_kind, subject_id));
+CREATE INDEX ix_collection_grants_subject ON collection_grants (subject_kind, subject_id);
+INSERT INTO collection_grants (collection_id, subject_kind, subject_id, can_read, can_write, source)
+  SELECT collection_id, 'user', username, can_read, can_write, 'config' FROM grants;
+DROP TABLE grants;
+
+ALTER TABLE api_roots ADD COLUMN source TEXT NOT NULL DEFAULT 'config';
+ALTER TABLE api_roots ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE collections ADD COLUMN owner TEXT;
+ALTER TABLE collections ADD COLUMN source TEXT NOT NULL DEFAULT 'config';
+ALTER TABLE collections ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+UPDATE api_roots SET source = 'bootstrap' WHERE path = 'demo';
+UPDATE collections SET source = 'bootstrap' WHERE id = '365fed99-08fa-4d3c-a8ee-0e3ac5de8d6c';
+ALTER TABLE statuses ADD COLUMN tenant TEXT;
+`;
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'release 0.1 schema', up: (db) => db.exec(RELEASE_0_1_SCHEMA) },
+  { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: (db) => db.exec(TENANCY) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -57,7 +57,12 @@ export class SqliteObjects implements ObjectStore {
         const same = v.versionKey === undefined ? rows[0] : rows.find((r) => r.vkey === v.versionKey);
         if (same) {
           const equal = bytes.equals(jsonOf.get(ckey, v.id, same.vkey) as Buffer);
-          out.push({ id: v.id, version: same.version as string, outcome: equal ? 'duplicate' : 'conflict' });
+          // §5.5 status details name the version the client sent (the stored text of the same instant may differ).
+          out.push({
+            id: v.id,
+            version: v.version ?? (same.version as string),
+            outcome: equal ? 'duplicate' : 'conflict',
+          });
           continue;
         }
         const dateAdded = this.nextDateAdded(ckey, nowMicros);

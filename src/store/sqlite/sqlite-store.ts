@@ -8,6 +8,7 @@ import { SqliteMeta } from './meta.js';
 import { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from './migrations.js';
 import { SqliteObjects } from './objects.js';
 import { SqliteStatuses } from './statuses.js';
+import { SqliteTenancy } from './tenancy.js';
 
 export function openSqliteStore(file: string, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): Store {
   const s = new SqliteDb(file);
@@ -15,6 +16,7 @@ export function openSqliteStore(file: string, migrations: readonly SqliteMigrati
     meta: new SqliteMeta(s),
     catalog: new SqliteCatalog(s),
     identity: new SqliteIdentity(s),
+    tenancy: new SqliteTenancy(s),
     grants: new SqliteGrants(s),
     objects: new SqliteObjects(s),
     statuses: new SqliteStatuses(s),

@@ -10,8 +10,8 @@ export class SqliteStatuses implements StatusStore {
     const details: Details = { successes: st.successes, failures: st.failures, pendings: st.pendings };
     this.s
       .stmt(
-        `INSERT INTO statuses (id, api_root, collection_id, owner, status, request_ts, total, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO statuses (id, api_root, collection_id, owner, tenant, status, request_ts, total, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, details = excluded.details`,
       )
       .run(
@@ -19,6 +19,7 @@ export class SqliteStatuses implements StatusStore {
         st.apiRoot,
         st.collectionId,
         st.owner,
+        st.tenant ?? null,
         st.status,
         st.requestTimestamp,
         st.totalCount,
@@ -35,6 +36,7 @@ export class SqliteStatuses implements StatusStore {
       apiRoot: row.api_root as string,
       collectionId: row.collection_id as string,
       owner: row.owner as string,
+      ...(row.tenant !== null ? { tenant: row.tenant as string } : {}),
       status: row.status as StatusRecord['status'],
       requestTimestamp: row.request_ts as number,
       totalCount: row.total as number,

@@ -88,14 +88,14 @@ export function taxiiRoutes(svc: TaxiiServices, authenticate: RequestHandler, ma
 
   r.get(
     '/taxii2/',
-    handle(async (_req, res) => sendTaxii(res, 200, await svc.discovery.discovery())),
+    handle(async (_req, res) => sendTaxii(res, 200, await svc.discovery.discovery(principalOf(res)))),
   );
   r.all('/taxii2/', notAllowed('GET'));
 
   r.get(
     '/:root/',
     handle(async (req, res) =>
-      sendTaxii(res, 200, apiRootResource(await svc.discovery.apiRoot(req.params.root as string))),
+      sendTaxii(res, 200, apiRootResource(await svc.discovery.apiRoot(principalOf(res), req.params.root as string))),
     ),
   );
   r.all('/:root/', notAllowed('GET'));

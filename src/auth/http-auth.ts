@@ -1,0 +1,115 @@
+// Authentication of HTTP requests through passport: HTTP Basic (RFC 7617: the scheme matched
+// exactly and case-insensitively; the password is everything after the first colon, so passwords
+// may contain colons), API tokens as `Bearer` (RFC 6750) or `Token` (the scheme taxii2-client
+// sends), and verified client certificates. Failures are throttled per account and per address,
+// logged with both (never the secret), and answered 401 by the error middleware.
+import type { TLSSocket } from 'node:tls';
+import type { Request, RequestHandler } from 'express';
+import passport from 'passport';
+import type { Logger } from 'pino';
+import { UnauthenticatedError } from '../errors.js';
+import type { Authenticator, Outcome } from './authenticator.js';
+import type { Principal } from './principal.js';
+import type { LoginThrottle } from './throttle.js';
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+interface Attempt {
+  account?: string;
+  outcome: Outcome;
+}
+
+function addressOf(req: Request): string | undefined {
+  return req.ip ?? req.socket.remoteAddress;
+}
+
+/** The verified client certificate of a TLS connection, if the client presented one. */
+function peerCertificate(req: Request): { fingerprint: string; subject?: string } | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerX509Certificate !== 'function')
+    return undefined;
+  const cert = socket.getPeerX509Certificate();
+  if (!cert) return undefined;
+  return {
+    fingerprint: `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`,
+    subject: cert.subject.split('\n').reverse().join(','),
+  };
+}
+
+class CredentialsStrategy extends passport.Strategy {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly throttle: LoginThrottle,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  override authenticate(req: Request): void {
+    this.attempt(req).then(
+      (principal) => (principal ? this.success(principal) : this.fail(401)),
+      (err: unknown) => this.error(err),
+    );
+  }
+
+  private async attempt(req: Request): Promise<Principal | undefined> {
+    const address = addressOf(req);
+    const header = req.headers.authorization;
+    const cert = peerCertificate(req);
+    if (header === undefined) {
+      if (!cert) return undefined;
+      const outcome = await this.auth.certificate(cert.fingerprint, cert.subject);
+      return this.settle(req, address, { outcome }, 'certificate');
+    }
+    const m = /^([A-Za-z]+) +(\S+) *$/.exec(header);
+    const scheme = m?.[1]?.toLowerCase();
+    const value = m?.[2] ?? '';
+    if (scheme === 'basic') {
+      const decoded = BASE64.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
+      const colon = decoded.indexOf(':');
+      if (colon <= 0)
+        return this.settle(req, address, { outcome: { failure: 'malformed Basic credentials' } }, 'basic');
+      const account = decoded.slice(0, colon);
+      this.throttle.check(account, address);
+      const outcome = await this.auth.password(account, decoded.slice(colon + 1));
+      return this.settle(req, address, { account, outcome }, 'basic');
+    }
+    if (scheme === 'bearer' || scheme === 'token') {
+      this.throttle.check(undefined, address);
+      const outcome = await this.auth.token(value);
+      return this.settle(
+        req,
+        address,
+        { ...(outcome.account !== undefined ? { account: outcome.account } : {}), outcome },
+        'token',
+      );
+    }
+    return this.settle(req, address, { outcome: { failure: 'unsupported authorization scheme' } }, scheme ?? 'unknown');
+  }
+
+  private settle(req: Request, address: string | undefined, a: Attempt, method: string): Principal | undefined {
+    if ('principal' in a.outcome) return a.outcome.principal;
+    this.throttle.failed(a.account, address);
+    this.log.warn(
+      { account: a.account, address, method, reason: a.outcome.failure, path: req.path },
+      'authentication failed',
+    );
+    return undefined;
+  }
+}
+
+export function authenticate(auth: Authenticator, throttle: LoginThrottle, log: Logger): RequestHandler {
+  const pp = new passport.Passport();
+  pp.use('palisade', new CredentialsStrategy(auth, throttle, log));
+  return (req, res, next) => {
+    pp.authenticate('palisade', { session: false }, (err: unknown, principal: Principal | false) => {
+      if (err) return next(err);
+      if (!principal)
+        return next(
+          new UnauthenticatedError('Valid credentials are required (HTTP Basic, a token, or a client certificate).'),
+        );
+      res.locals.principal = principal;
+      next();
+    })(req, res, next);
+  };
+}

@@ -1,0 +1,129 @@
+// Declarative reconciliation: the configuration file is the source of truth for what it declares.
+// Every section the file declares is written to the store at start-up, and records that an earlier
+// file declared (source 'config') but this one does not are removed: users, tenants, groups and
+// their grants are deleted; collections and API roots are retired (objects stay stored,
+// unreachable, until an admin deletes them). Records made through the admin API or at the first
+// start are not the file's to remove, with one exception: once the file declares a platform admin,
+// the first-start `admin` account is deleted, so it never keeps rights the file did not give.
+import type { Store, Subject } from '../store/store.js';
+import type { Config } from './load-config.js';
+
+export interface ReconcileReport {
+  removed: string[];
+}
+
+export async function reconcile(
+  store: Store,
+  config: Readonly<Config>,
+  hash: (password: string) => Promise<string>,
+): Promise<ReconcileReport> {
+  const removed: string[] = [];
+  const drop = async (what: string, subject?: Subject): Promise<void> => {
+    removed.push(what);
+    if (subject) await store.grants.deleteGrantsOf(subject);
+  };
+
+  if (config.tenants) {
+    const declared = new Set(config.tenants.map((t) => t.id));
+    for (const t of config.tenants) await store.tenancy.putTenant({ id: t.id, name: t.name, source: 'config' });
+    for (const t of await store.tenancy.listTenants()) {
+      if (t.source === 'config' && !declared.has(t.id)) {
+        await store.tenancy.deleteTenant(t.id);
+        await drop(`tenant ${t.id}`, { kind: 'tenant', id: t.id });
+      }
+    }
+  }
+
+  if (config.groups) {
+    const declared = new Set(config.groups.map((g) => g.id));
+    for (const g of config.groups) {
+      await store.tenancy.putGroup({
+        id: g.id,
+        ...(g.name !== undefined ? { name: g.name } : {}),
+        tenants: g.tenants,
+        source: 'config',
+      });
+    }
+    for (const g of await store.tenancy.listGroups()) {
+      if (g.source === 'config' && !declared.has(g.id)) {
+        await store.tenancy.deleteGroup(g.id);
+        await drop(`group ${g.id}`, { kind: 'group', id: g.id });
+      }
+    }
+  }
+
+  if (config.users) {
+    const declared = new Set(config.users.map((u) => u.username));
+    for (const u of config.users) {
+      await store.identity.putUser({
+        username: u.username,
+        kind: u.kind,
+        ...(u.password !== undefined ? { passwordHash: await hash(u.password) } : {}),
+        role: u.role,
+        ...(u.tenant !== undefined ? { tenant: u.tenant } : {}),
+        certificates: u.certificates,
+        source: 'config',
+      });
+    }
+    const fileHasAdmin = config.users.some((u) => u.role === 'platform-admin');
+    for (const u of await store.identity.listUsers()) {
+      const undeclared = u.source === 'config' && !declared.has(u.username);
+      const superseded = u.source === 'bootstrap' && fileHasAdmin;
+      if (undeclared || superseded) {
+        await store.identity.deleteUser(u.username);
+        await drop(`user ${u.username}`, { kind: 'user', id: u.username });
+      }
+    }
+  }
+
+  if (config.apiRoots) {
+    const roots = new Set(config.apiRoots.map((r) => r.path));
+    const collections = new Set<string>();
+    for (const root of config.apiRoots) {
+      await store.catalog.putApiRoot({
+        path: root.path,
+        title: root.title,
+        ...(root.description !== undefined ? { description: root.description } : {}),
+        maxContentLength: root.maxContentLength,
+        source: 'config',
+      });
+      for (const col of root.collections) {
+        collections.add(col.id);
+        // An alias is unique within its API root: free it from a collection that gave it up first.
+        if (col.alias !== undefined) {
+          const holder = await store.catalog.getCollection(root.path, col.alias);
+          if (holder && holder.id !== col.id && holder.source === 'config')
+            await store.catalog.retireCollection(holder.id);
+        }
+        await store.catalog.putCollection({
+          id: col.id,
+          apiRoot: root.path,
+          title: col.title,
+          ...(col.description !== undefined ? { description: col.description } : {}),
+          ...(col.alias !== undefined ? { alias: col.alias } : {}),
+          ...(col.owner !== undefined ? { owner: col.owner } : {}),
+          source: 'config',
+        });
+        await store.grants.setGrants(
+          col.id,
+          col.grants.map((g) => ({ subject: g.subject, read: g.read, write: g.write })),
+          'config',
+        );
+      }
+    }
+    for (const c of await store.catalog.listAllCollections()) {
+      if (c.source === 'config' && !collections.has(c.id)) {
+        await store.catalog.retireCollection(c.id);
+        await store.grants.setGrants(c.id, [], 'config');
+        removed.push(`collection ${c.id}`);
+      }
+    }
+    for (const r of await store.catalog.listApiRoots()) {
+      if (r.source === 'config' && !roots.has(r.path)) {
+        await store.catalog.retireApiRoot(r.path);
+        removed.push(`API root ${r.path}`);
+      }
+    }
+  }
+  return { removed };
+}

@@ -1,0 +1,86 @@
+import type { Source } from '../identity.js';
+import type { GroupRecord, TenancyStore, TenantRecord } from '../tenancy.js';
+import type { Row, SqliteDb } from './database.js';
+
+export class SqliteTenancy implements TenancyStore {
+  constructor(private readonly s: SqliteDb) {}
+
+  async putTenant(t: TenantRecord): Promise<void> {
+    this.s
+      .stmt(
+        `INSERT INTO tenants (id, name, source) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, source = excluded.source`,
+      )
+      .run(t.id, t.name, t.source);
+  }
+
+  async getTenant(id: string): Promise<TenantRecord | undefined> {
+    const row = this.s.stmt('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
+    return row ? toTenant(row) : undefined;
+  }
+
+  async listTenants(): Promise<TenantRecord[]> {
+    return (this.s.stmt('SELECT * FROM tenants ORDER BY id').all() as Row[]).map(toTenant);
+  }
+
+  async deleteTenant(id: string): Promise<boolean> {
+    return this.s.db.transaction(() => {
+      this.s.stmt('DELETE FROM group_members WHERE tenant_id = ?').run(id);
+      return this.s.stmt('DELETE FROM tenants WHERE id = ?').run(id).changes > 0;
+    })();
+  }
+
+  async putGroup(g: GroupRecord): Promise<void> {
+    this.s.db.transaction(() => {
+      this.s
+        .stmt(
+          `INSERT INTO tenant_groups (id, name, source) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, source = excluded.source`,
+        )
+        .run(g.id, g.name ?? null, g.source);
+      this.s.stmt('DELETE FROM group_members WHERE group_id = ?').run(g.id);
+      const add = this.s.stmt('INSERT OR IGNORE INTO group_members (group_id, tenant_id) VALUES (?, ?)');
+      for (const t of g.tenants) add.run(g.id, t);
+    })();
+  }
+
+  async getGroup(id: string): Promise<GroupRecord | undefined> {
+    const row = this.s.stmt('SELECT * FROM tenant_groups WHERE id = ?').get(id) as Row | undefined;
+    return row ? this.toGroup(row) : undefined;
+  }
+
+  async listGroups(): Promise<GroupRecord[]> {
+    return (this.s.stmt('SELECT * FROM tenant_groups ORDER BY id').all() as Row[]).map((r) => this.toGroup(r));
+  }
+
+  async deleteGroup(id: string): Promise<boolean> {
+    return this.s.db.transaction(() => {
+      this.s.stmt('DELETE FROM group_members WHERE group_id = ?').run(id);
+      return this.s.stmt('DELETE FROM tenant_groups WHERE id = ?').run(id).changes > 0;
+    })();
+  }
+
+  async groupsOf(tenantId: string): Promise<string[]> {
+    return this.s
+      .stmt('SELECT group_id FROM group_members WHERE tenant_id = ? ORDER BY group_id')
+      .pluck()
+      .all(tenantId) as string[];
+  }
+
+  private toGroup(r: Row): GroupRecord {
+    const tenants = this.s
+      .stmt('SELECT tenant_id FROM group_members WHERE group_id = ? ORDER BY tenant_id')
+      .pluck()
+      .all(r.id) as string[];
+    return {
+      id: r.id as string,
+      ...(r.name !== null ? { name: r.name as string } : {}),
+      tenants,
+      source: r.source as Source,
+    };
+  }
+}
+
+function toTenant(r: Row): TenantRecord {
+  return { id: r.id as string, name: r.name as string, source: r.source as Source };
+}

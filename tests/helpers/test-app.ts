@@ -9,6 +9,7 @@ import { createContainer, type Container } from '../../src/container.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Clock } from '../../src/stix/timestamps.js';
 import { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
 import { freshDatabaseName, mongoTestUri } from './mongo-url.js';
 
 export const TAXII = 'application/taxii+json;version=2.1';
@@ -99,10 +100,16 @@ export interface TestAppOptions {
   maxPageSize?: number;
   /** run on this MongoDB database, shared with other apps; it is not dropped on close */
   sharedMongoDatabase?: string;
+  /** use this directory (config file and SQLite data) and keep it on close: for restarts */
+  dir?: string;
+  /** more environment variables, for password_env entries of a custom config */
+  env?: Record<string, string>;
+  /** where the server logs (silent by default) */
+  log?: Logger;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const dir = await mkdtemp(join(tmpdir(), 'palisade-it-'));
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'palisade-it-')));
   const file = join(dir, 'palisade.yaml');
   const store = storeSection(opts.sharedMongoDatabase);
   let text = store.yaml + (opts.config ?? TEST_CONFIG);
@@ -115,10 +122,11 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       T_READER: READER.password,
       T_WRITER: WRITER.password,
       T_NOBODY: NOBODY.password,
+      ...opts.env,
     },
     { configFile: file, dataDir: join(dir, 'data') },
   );
-  const container = await createContainer(config, silentLogger, opts.clock);
+  const container = await createContainer(config, opts.log ?? silentLogger, opts.clock);
   await bootstrap(container);
   const http = supertest.agent(buildApp(container));
   return {
@@ -136,10 +144,18 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     del: (path, as = ANALYST) => http.delete(path).set('Accept', TAXII).auth(as.name, as.password),
     close: async () => {
       await container.close();
-      if (store.database !== undefined && opts.sharedMongoDatabase === undefined) await dropMongoDatabase(store.database);
-      await rm(dir, { recursive: true, force: true });
+      if (store.database !== undefined && opts.sharedMongoDatabase === undefined)
+        await dropMongoDatabase(store.database);
+      if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A MongoDB database for a series of restarts (undefined on SQLite), and how to drop it after. */
+export function restartableStore(): { sharedMongoDatabase?: string; drop(): Promise<void> } {
+  if (TEST_BACKEND !== 'mongodb') return { drop: async () => undefined };
+  const database = freshDatabaseName();
+  return { sharedMongoDatabase: database, drop: () => dropMongoDatabase(database) };
 }
 
 /** A clock that advances by one millisecond per call, from a fixed start. */

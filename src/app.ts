@@ -20,7 +20,13 @@ export function buildApp(c: Container): Express {
   app.use(requestId());
   app.use(healthRoutes(c.store));
   // Every other path is TAXII's: authentication first, so unknown URLs answer like hidden ones.
-  app.use(taxiiRoutes(c.services, authenticate(c.authenticator, c.throttle, c.log), c.config.taxii.maxPageSize));
+  app.use(
+    taxiiRoutes(
+      c.services,
+      authenticate(c.authenticator, c.throttle, c.log, c.services.audit),
+      c.config.taxii.maxPageSize,
+    ),
+  );
   app.use((_req, _res, next) => next(new NotFoundError('There is no TAXII resource at this URL.')));
   app.use(errorMiddleware(c.log));
   return app;

@@ -2,6 +2,7 @@
 // which picks the storage backend).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { AuditLog } from './access/audit-log.js';
 import { AccessGate } from './access/gate.js';
 import { Authenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
@@ -45,6 +46,7 @@ export async function createContainer(
   // Cursor key shared by every instance on this store, so `next` survives restarts.
   const secret = await store.meta.initMeta('cursor_secret', randomBytes(32).toString('base64'));
   const gate = new AccessGate(store.catalog, store.grants);
+  const audit = new AuditLog(store.audit, clock, log);
   const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')));
   const services: TaxiiServices = {
     discovery: new DiscoveryService(gate, config.taxii, config.server.baseUrl ?? ''),
@@ -52,6 +54,7 @@ export async function createContainer(
     objects: new ObjectsService(gate, store.objects, pager),
     statuses: new StatusService(gate, store.statuses, clock, config.taxii.statusRetentionHours),
     ingest: new IngestService(gate, store.objects, store.statuses, createStixValidator(), clock),
+    audit,
   };
   const purge = setInterval(() => {
     services.statuses.purge().catch((err: unknown) => log.error({ err }, 'status purge failed'));
@@ -71,6 +74,7 @@ export async function createContainer(
     services,
     close: async () => {
       clearInterval(purge);
+      await audit.flush();
       await store.close();
     },
   };

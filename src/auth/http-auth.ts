@@ -3,11 +3,13 @@
 // may contain colons), API tokens as `Bearer` (RFC 6750) or `Token` (the scheme taxii2-client
 // sends), and verified client certificates. Failures are throttled per account and per address,
 // logged with both (never the secret), and answered 401 by the error middleware.
-import type { TLSSocket } from 'node:tls';
 import type { Request, RequestHandler } from 'express';
 import passport from 'passport';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../access/audit-log.js';
 import { UnauthenticatedError } from '../errors.js';
+import { requestIdOf } from '../http/request-id.js';
+import { clientCertificate, type ClientCertificate } from '../http/tls.js';
 import type { Authenticator, Outcome } from './authenticator.js';
 import type { Principal } from './principal.js';
 import type { LoginThrottle } from './throttle.js';
@@ -23,17 +25,13 @@ function addressOf(req: Request): string | undefined {
   return req.ip ?? req.socket.remoteAddress;
 }
 
-/** The verified client certificate of a TLS connection, if the client presented one. */
-function peerCertificate(req: Request): { fingerprint: string; subject?: string } | undefined {
-  const socket = req.socket as Partial<TLSSocket>;
-  if (socket.encrypted !== true || socket.authorized !== true || typeof socket.getPeerX509Certificate !== 'function')
-    return undefined;
-  const cert = socket.getPeerX509Certificate();
-  if (!cert) return undefined;
-  return {
-    fingerprint: `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`,
-    subject: cert.subject.split('\n').reverse().join(','),
-  };
+/**
+ * The client certificate of the request's TLS connection (src/http/tls.ts): only a `verified` one
+ * (chain to the configured CA, within its validity) may name an account, by its SHA-256 fingerprint
+ * or its subject DN in RFC 4514 form (`CN=sync,O=ACN`).
+ */
+function peerCertificate(req: Request): ClientCertificate {
+  return clientCertificate(req.socket);
 }
 
 class CredentialsStrategy extends passport.Strategy {
@@ -41,6 +39,7 @@ class CredentialsStrategy extends passport.Strategy {
     private readonly auth: Authenticator,
     private readonly throttle: LoginThrottle,
     private readonly log: Logger,
+    private readonly audit: AuditLog,
   ) {
     super();
   }
@@ -56,10 +55,29 @@ class CredentialsStrategy extends passport.Strategy {
     const address = addressOf(req);
     const header = req.headers.authorization;
     const cert = peerCertificate(req);
+    // client_certificates: require makes a verified certificate a precondition of every method.
+    if (cert.required && cert.state !== 'verified') {
+      const why = cert.state === 'none' ? 'none presented' : cert.reason;
+      return this.settle(req, address, { outcome: { failure: `client certificate required: ${why}` } }, 'certificate');
+    }
+    // An Authorization header, when present, decides alone; a certificate authenticates only
+    // requests without one (so a shared client certificate plus Basic acts as the Basic user).
     if (header === undefined) {
-      if (!cert) return undefined;
+      if (cert.state === 'none') return undefined;
+      if (cert.state === 'rejected')
+        return this.settle(
+          req,
+          address,
+          { outcome: { failure: `client certificate not verified: ${cert.reason}` } },
+          'certificate',
+        );
       const outcome = await this.auth.certificate(cert.fingerprint, cert.subject);
-      return this.settle(req, address, { outcome }, 'certificate');
+      // Name the certificate in the log so that an administrator can map it (neither is a secret).
+      const logged =
+        'failure' in outcome
+          ? { failure: `${outcome.failure}: ${cert.subject ?? '(empty subject)'} ${cert.fingerprint}` }
+          : outcome;
+      return this.settle(req, address, { outcome: logged }, 'certificate');
     }
     const m = /^([A-Za-z]+) +(\S+) *$/.exec(header);
     const scheme = m?.[1]?.toLowerCase();
@@ -94,13 +112,27 @@ class CredentialsStrategy extends passport.Strategy {
       { account: a.account, address, method, reason: a.outcome.failure, path: req.path },
       'authentication failed',
     );
+    this.audit.record({
+      action: 'auth.failure',
+      outcome: 'denied',
+      ...(req.res ? { requestId: requestIdOf(req.res) } : {}),
+      ...(a.account !== undefined ? { actor: a.account } : {}),
+      ...(address !== undefined ? { address } : {}),
+      target: req.path.slice(0, 200),
+      detail: { method, reason: a.outcome.failure },
+    });
     return undefined;
   }
 }
 
-export function authenticate(auth: Authenticator, throttle: LoginThrottle, log: Logger): RequestHandler {
+export function authenticate(
+  auth: Authenticator,
+  throttle: LoginThrottle,
+  log: Logger,
+  audit: AuditLog,
+): RequestHandler {
   const pp = new passport.Passport();
-  pp.use('palisade', new CredentialsStrategy(auth, throttle, log));
+  pp.use('palisade', new CredentialsStrategy(auth, throttle, log, audit));
   return (req, res, next) => {
     pp.authenticate('palisade', { session: false }, (err: unknown, principal: Principal | false) => {
       if (err) return next(err);

@@ -1,6 +1,7 @@
 // The persistence seam: one small interface per data area, opened together by open-store.ts.
 // Shapes only: no driver import, no HTTP, no TAXII resource building. Every backend passes
 // tests/store-contract. "Not found" is undefined, never a throw.
+import type { AuditStore } from './audit.js';
 import type { CatalogStore } from './catalog.js';
 import type { GrantStore } from './grants.js';
 import type { IdentityStore } from './identity.js';
@@ -9,6 +10,7 @@ import type { ObjectStore } from './objects.js';
 import type { StatusStore } from './statuses.js';
 import type { TenancyStore } from './tenancy.js';
 
+export type * from './audit.js';
 export type * from './catalog.js';
 export type * from './grants.js';
 export type * from './identity.js';
@@ -38,6 +40,7 @@ export interface Store {
   readonly grants: GrantStore;
   readonly objects: ObjectStore;
   readonly statuses: StatusStore;
+  readonly audit: AuditStore;
 
   /**
    * Brings the schema to the version this code knows, one numbered step at a time. Refuses a

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { versionKey } from '../../src/stix/timestamps.js';
 import type { NewVersion, ObjectQuery, Page, Store, StoredVersion } from '../../src/store/store.js';
 import { indicator, type Stix } from '../fixtures/builders.js';
+import { auditContract } from './areas/audit.js';
 import { catalogContract } from './areas/catalog.js';
 import { grantsContract, identityContract, tenancyContract } from './areas/identity.js';
 import { metaContract } from './areas/meta.js';
@@ -101,5 +102,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     objectsContract(ctx);
     pagingContract(ctx);
     statusesContract(ctx);
+    auditContract(ctx);
   });
 }

@@ -1,6 +1,7 @@
 // The documents of every MongoDB collection this backend uses, typed so that the driver checks
 // filters and updates (string _id values need no casts). Layout: src/store/README.md.
 import type { Collection, Db } from 'mongodb';
+import type { AuditAction, AuditRecord } from '../audit.js';
 import type { SubjectKind } from '../grants.js';
 import type { Role, Source } from '../identity.js';
 import type { StatusDetail, StatusRecord } from '../statuses.js';
@@ -126,6 +127,22 @@ export interface BlockDoc {
   expires: Date;
 }
 
+export interface AuditDoc {
+  /** the record id: increasing, so the primary key orders and pages the log */
+  _id: string;
+  at: number;
+  action: AuditAction;
+  outcome: AuditRecord['outcome'];
+  request_id?: string;
+  actor?: string;
+  tenant?: string;
+  address?: string;
+  api_root?: string;
+  collection_id?: string;
+  target?: string;
+  detail?: Record<string, unknown>;
+}
+
 /** One applied schema step. */
 export interface MigrationDoc {
   /** the step's version number */
@@ -151,6 +168,7 @@ export interface MongoCollections {
   statuses: Collection<StatusDoc>;
   objects: Collection<ObjectDoc>;
   blocks: Collection<BlockDoc>;
+  audit: Collection<AuditDoc>;
   migrations: Collection<MigrationDoc>;
 }
 
@@ -168,6 +186,7 @@ export function mongoCollections(db: Db): MongoCollections {
     statuses: db.collection<StatusDoc>('statuses'),
     objects: db.collection<ObjectDoc>('objects'),
     blocks: db.collection<BlockDoc>('date_added_blocks'),
+    audit: db.collection<AuditDoc>('audit'),
     migrations: db.collection<MigrationDoc>('schema_migrations'),
   };
 }

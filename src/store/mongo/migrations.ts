@@ -35,8 +35,94 @@ async function release01Indexes(c: MongoCollections): Promise<void> {
   ]);
 }
 
+/** Release 0.1 documents, before migration 2 gave them their new fields. */
+interface LegacyUser {
+  _id: string;
+  admin?: boolean;
+  role?: string;
+  kind?: string;
+}
+interface LegacyGrant {
+  _id: string;
+  collection_id: string;
+  username: string;
+  read: boolean;
+  write: boolean;
+}
+
+/**
+ * Migration 2: roles, kinds and sources on users (release 0.1 admins become platform admins, its
+ * first-start `admin` is marked as such), grants keyed by subject kind, sources and retirement on
+ * API roots and collections, and the indexes of the new collections. Every write is conditional
+ * on the old shape, so running it twice changes nothing.
+ */
+async function tenancy(c: MongoCollections): Promise<void> {
+  const users = c.db.collection<LegacyUser>('users');
+  const legacy = { role: { $exists: false } };
+  await users.updateMany(
+    { ...legacy, _id: 'admin', admin: true },
+    { $set: { role: 'platform-admin', source: 'bootstrap' } },
+  );
+  await users.updateMany({ ...legacy, admin: true }, { $set: { role: 'platform-admin', source: 'config' } });
+  await users.updateMany(legacy, { $set: { role: 'member', source: 'config' } });
+  await users.updateMany(
+    { kind: { $exists: false } },
+    { $set: { kind: 'user', tenant: null, certificates: [] }, $unset: { admin: '' } },
+  );
+
+  const oldGrants = c.db.collection<LegacyGrant>('grants');
+  for (const g of await oldGrants.find({ kind: { $exists: false } }).toArray()) {
+    await c.grants.replaceOne(
+      { _id: `${g.collection_id}|user|${g.username}` },
+      {
+        collection_id: g.collection_id,
+        kind: 'user',
+        subject: g.username,
+        read: g.read,
+        write: g.write,
+        source: 'config',
+      },
+      { upsert: true },
+    );
+    await oldGrants.deleteOne({ _id: g._id });
+  }
+
+  const unsourced = { source: { $exists: false } };
+  await c.apiRoots.updateMany({ ...unsourced, _id: 'demo' }, { $set: { source: 'bootstrap', retired: false } });
+  await c.apiRoots.updateMany(unsourced, { $set: { source: 'config', retired: false } });
+  await c.collections.updateMany(
+    { ...unsourced, _id: '365fed99-08fa-4d3c-a8ee-0e3ac5de8d6c' },
+    { $set: { source: 'bootstrap', retired: false, owner: null } },
+  );
+  await c.collections.updateMany(unsourced, { $set: { source: 'config', retired: false, owner: null } });
+
+  await ensureIndexes(c.grants, [
+    { key: { kind: 1, subject: 1 }, name: 'subject' },
+    { key: { collection_id: 1, source: 1 }, name: 'collection_source' },
+  ]);
+  await ensureIndexes(c.users, [
+    { key: { role: 1 }, name: 'role' },
+    { key: { certificates: 1 }, name: 'certificates' },
+  ]);
+  await ensureIndexes(c.tokens, [{ key: { username: 1 }, name: 'username' }]);
+  await ensureIndexes(c.groups, [{ key: { tenants: 1 }, name: 'tenants' }]);
+}
+
+/** Migration 3: indexes of the audit log (filters, then the id order). */
+async function audit(c: MongoCollections): Promise<void> {
+  await ensureIndexes(c.audit, [
+    { key: { at: 1, _id: 1 }, name: 'at' },
+    { key: { actor: 1, _id: 1 }, name: 'actor' },
+    { key: { tenant: 1, _id: 1 }, name: 'tenant' },
+    { key: { collection_id: 1, _id: 1 }, name: 'collection' },
+    { key: { action: 1, _id: 1 }, name: 'action' },
+  ]);
+}
+
 export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   { version: 1, name: 'release 0.1 indexes', up: release01Indexes },
+  { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: tenancy },
+  { version: 3, name: 'audit log', up: audit },
 ];
 
 export async function migrateMongo(

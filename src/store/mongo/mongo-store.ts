@@ -5,6 +5,7 @@
 // concurrent writers converge. Layout: src/store/README.md.
 import { MongoClient } from 'mongodb';
 import type { MigrationLog, MigrationReport, Store } from '../store.js';
+import { MongoAudit } from './audit.js';
 import { MongoCatalog } from './catalog.js';
 import { DateAddedLedger } from './date-added-ledger.js';
 import { mongoCollections } from './documents.js';
@@ -39,6 +40,7 @@ export async function connectMongoStore(
     grants: new MongoGrants(c),
     objects: new MongoObjects(c.objects, new DateAddedLedger(c.blocks), new VersionFlags(c.objects)),
     statuses: new MongoStatuses(c),
+    audit: new MongoAudit(c),
     migrate: (log?: MigrationLog): Promise<MigrationReport> =>
       migrateMongo(c, `mongodb database ${db.databaseName}`, migrations, log),
     ping: async () => {

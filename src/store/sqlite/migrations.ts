@@ -99,9 +99,22 @@ UPDATE collections SET source = 'bootstrap' WHERE id = '365fed99-08fa-4d3c-a8ee-
 ALTER TABLE statuses ADD COLUMN tenant TEXT;
 `;
 
+/** Migration 3: the audit log, paged by id and filtered by actor, tenant, collection or action. */
+const AUDIT = `
+CREATE TABLE audit (
+  id TEXT PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL, request_id TEXT,
+  actor TEXT, tenant TEXT, address TEXT, api_root TEXT, collection_id TEXT, target TEXT, detail TEXT);
+CREATE INDEX ix_audit_at ON audit (at, id);
+CREATE INDEX ix_audit_actor ON audit (actor, id);
+CREATE INDEX ix_audit_tenant ON audit (tenant, id);
+CREATE INDEX ix_audit_collection ON audit (collection_id, id);
+CREATE INDEX ix_audit_action ON audit (action, id);
+`;
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'release 0.1 schema', up: (db) => db.exec(RELEASE_0_1_SCHEMA) },
   { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: (db) => db.exec(TENANCY) },
+  { version: 3, name: 'audit log', up: (db) => db.exec(AUDIT) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,5 +1,6 @@
 // Embedded store on better-sqlite3 (WAL), one module per data area. Layout: src/store/README.md.
 import type { MigrationLog, MigrationReport, Store } from '../store.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteCatalog } from './catalog.js';
 import { SqliteDb } from './database.js';
 import { SqliteGrants } from './grants.js';
@@ -20,6 +21,7 @@ export function openSqliteStore(file: string, migrations: readonly SqliteMigrati
     grants: new SqliteGrants(s),
     objects: new SqliteObjects(s),
     statuses: new SqliteStatuses(s),
+    audit: new SqliteAudit(s),
     migrate: async (log?: MigrationLog): Promise<MigrationReport> => migrateSqlite(s.db, migrations, log),
     ping: async () => {
       s.stmt('SELECT 1').get();

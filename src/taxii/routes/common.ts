@@ -1,0 +1,90 @@
+// What every TAXII route shares: the services, the caller, the path, and the audit trail.
+import type { Request, RequestHandler, Response } from 'express';
+import type { AuditLog } from '../../access/audit-log.js';
+import type { CollectionRef } from '../../access/gate.js';
+import type { Principal } from '../../auth/principal.js';
+import { MethodNotAllowedError, PalisadeError } from '../../errors.js';
+import { handle } from '../../http/async-handler.js';
+import { requestIdOf } from '../../http/request-id.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { AuditAction } from '../../store/store.js';
+import type { CollectionsService } from '../collections-service.js';
+import type { DiscoveryService } from '../discovery-service.js';
+import type { ObjectsService } from '../objects-service.js';
+import type { StatusService } from '../status-service.js';
+
+export interface TaxiiServices {
+  discovery: DiscoveryService;
+  collections: CollectionsService;
+  objects: ObjectsService;
+  statuses: StatusService;
+  ingest: IngestService;
+  audit: AuditLog;
+}
+
+export function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+export function ref(req: Request): CollectionRef {
+  return { apiRoot: req.params.root as string, collection: req.params.collection as string };
+}
+
+/** The raw query string: TAXII filters are parsed from it, never by Express's qs (repeats matter). */
+export function rawQuery(req: Request): string {
+  const q = req.originalUrl.indexOf('?');
+  return q < 0 ? '' : req.originalUrl.slice(q + 1);
+}
+
+export const notAllowed =
+  (allowed: string): RequestHandler =>
+  (_req, res, next) => {
+    res.setHeader('Allow', allowed);
+    next(new MethodNotAllowedError(`This endpoint supports ${allowed} only.`));
+  };
+
+/** What a handler tells the audit trail about the request it served. */
+export interface Noted {
+  collectionId?: string;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * A collection-level handler whose every outcome is recorded: served (ok), refused by the access
+ * gate (denied), or failed for another reason (failed), with the caller, its tenant, the address,
+ * the request id and what the handler noted (the collection id, counts).
+ */
+export function audited(
+  audit: AuditLog,
+  action: AuditAction,
+  endpoint: string,
+  fn: (req: Request, res: Response, note: (n: Noted) => void) => Promise<void>,
+): RequestHandler {
+  return handle(async (req, res) => {
+    let noted: Noted = {};
+    const record = (outcome: 'ok' | 'denied' | 'failed', error?: string): void => {
+      const p = principalOf(res);
+      const collectionId = noted.collectionId ?? (req.params.collection as string | undefined);
+      audit.record({
+        action,
+        outcome,
+        requestId: requestIdOf(res),
+        actor: p.username,
+        ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
+        ...(req.ip !== undefined ? { address: req.ip } : {}),
+        apiRoot: req.params.root as string,
+        ...(collectionId !== undefined ? { collectionId } : {}),
+        target: endpoint,
+        ...(noted.detail || error ? { detail: { ...noted.detail, ...(error ? { error } : {}) } } : {}),
+      });
+    };
+    try {
+      await fn(req, res, (n) => (noted = { ...noted, ...n }));
+      record('ok');
+    } catch (err) {
+      const kind = err instanceof PalisadeError ? err.kind : 'internal';
+      record(kind === 'forbidden' || kind === 'not-found' ? 'denied' : 'failed', kind);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,96 @@
+// TAXII 2.1 §5.3 manifest, §5.4 objects (GET and POST), §5.6 get an object, §5.7 delete,
+// §5.8 versions: every request is recorded in the audit trail with what it returned or changed.
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import { assertTaxiiContentType } from '../media-types.js';
+import { parseTaxiiQuery, type Endpoint, type TaxiiQuery } from '../query.js';
+import { dateAddedHeaders, envelopeBody, manifestResource, statusResource, versionsResource } from '../resources.js';
+import { sendTaxii } from '../respond.js';
+import { audited, notAllowed, principalOf, rawQuery, ref, type TaxiiServices } from './common.js';
+
+const BASE = '/:root/collections/:collection';
+
+export function objectRoutes(r: Router, svc: TaxiiServices, maxPageSize: number): void {
+  const query = (req: Request, endpoint: Endpoint): TaxiiQuery => parseTaxiiQuery(rawQuery(req), endpoint, maxPageSize);
+
+  // One raw-body parser per max_content_length in use, built on first need.
+  const rawParsers = new Map<number, RequestHandler>();
+  const readBody = (req: Request, res: Response, limit: number): Promise<Buffer> => {
+    let parser = rawParsers.get(limit);
+    if (!parser) {
+      parser = express.raw({ type: () => true, limit });
+      rawParsers.set(limit, parser);
+    }
+    const p = parser;
+    return new Promise((resolve, reject) => {
+      p(req, res, (err?: unknown) => {
+        if (err) reject(err);
+        else resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+      });
+    });
+  };
+
+  const listing = (endpoint: 'manifest' | 'objects') =>
+    audited(svc.audit, 'taxii.read', endpoint, async (req, res, note) => {
+      const principal = principalOf(res);
+      const at = await svc.objects.admit(principal, ref(req), 'read');
+      note({ collectionId: at.collection.id });
+      const { page, next } = await svc.objects.list(principal, at, query(req, endpoint), endpoint);
+      note({ detail: { returned: page.items.length, more: page.more } });
+      const body = endpoint === 'manifest' ? manifestResource(page, next) : envelopeBody(page, next);
+      sendTaxii(res, 200, body, dateAddedHeaders(page));
+    });
+
+  const oneObject = (endpoint: 'object' | 'versions') =>
+    audited(svc.audit, 'taxii.read', endpoint, async (req, res, note) => {
+      const principal = principalOf(res);
+      const at = await svc.objects.admit(principal, ref(req), 'read');
+      const id = req.params.object as string;
+      note({ collectionId: at.collection.id, detail: { object: id } });
+      const { page, next } = await svc.objects.object(principal, at, id, query(req, endpoint), endpoint);
+      note({ detail: { object: id, returned: page.items.length, more: page.more } });
+      const body = endpoint === 'versions' ? versionsResource(page, next) : envelopeBody(page, next);
+      sendTaxii(res, 200, body, dateAddedHeaders(page));
+    });
+
+  r.get(`${BASE}/manifest/`, listing('manifest'));
+  r.all(`${BASE}/manifest/`, notAllowed('GET'));
+
+  r.get(`${BASE}/objects/`, listing('objects'));
+  r.post(
+    `${BASE}/objects/`,
+    audited(svc.audit, 'taxii.write', 'objects', async (req, res, note) => {
+      const principal = principalOf(res);
+      const target = await svc.ingest.target(principal, ref(req));
+      note({ collectionId: target.collection.id });
+      assertTaxiiContentType(req.headers['content-type']);
+      const bytes = await readBody(req, res, target.root.maxContentLength);
+      const status = await svc.ingest.ingest(principal, target, { bytes });
+      note({
+        detail: {
+          status: status.id,
+          total: status.totalCount,
+          succeeded: status.successes.length,
+          failed: status.failures.length,
+        },
+      });
+      sendTaxii(res, 202, statusResource(status));
+    }),
+  );
+  r.all(`${BASE}/objects/`, notAllowed('GET, POST'));
+
+  r.get(`${BASE}/objects/:object/`, oneObject('object'));
+  r.delete(
+    `${BASE}/objects/:object/`,
+    audited(svc.audit, 'taxii.delete', 'object', async (req, res, note) => {
+      const at = await svc.objects.admit(principalOf(res), ref(req), 'delete');
+      const id = req.params.object as string;
+      note({ collectionId: at.collection.id, detail: { object: id } });
+      await svc.objects.delete(at, id, query(req, 'delete'));
+      sendTaxii(res, 200, undefined);
+    }),
+  );
+  r.all(`${BASE}/objects/:object/`, notAllowed('GET, DELETE'));
+
+  r.get(`${BASE}/objects/:object/versions/`, oneObject('versions'));
+  r.all(`${BASE}/objects/:object/versions/`, notAllowed('GET'));
+}

@@ -17,6 +17,9 @@ Options for serve (environment variable in brackets):
   --data-dir DIR     data directory (default ./data)      [PALISADE_DATA_DIR]
   --store KIND       sqlite (default) or mongodb          [PALISADE_STORE]
   --mongodb-uri URI  MongoDB connection string            [PALISADE_MONGODB_URI]
+  --tls-cert FILE    serve HTTPS: PEM certificate (chain) [PALISADE_TLS_CERT]
+  --tls-key FILE     HTTPS: its PEM private key           [PALISADE_TLS_KEY]
+  --tls-ca FILE      PEM CA of client certificates (mTLS) [PALISADE_TLS_CA]
   -h, --help         show this help
 `;
 
@@ -41,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         store: { type: 'string' },
         'mongodb-uri': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -63,6 +69,9 @@ async function main(argv: string[]): Promise<number> {
       ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
       ...(values.store !== undefined ? { store: values.store } : {}),
       ...(values['mongodb-uri'] !== undefined ? { mongodbUri: values['mongodb-uri'] } : {}),
+      ...(values['tls-cert'] !== undefined ? { tlsCert: values['tls-cert'] } : {}),
+      ...(values['tls-key'] !== undefined ? { tlsKey: values['tls-key'] } : {}),
+      ...(values['tls-ca'] !== undefined ? { tlsCa: values['tls-ca'] } : {}),
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -75,6 +84,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     running = await startServer(config);
   } catch (err) {
+    // The TLS files are read by startServer: a missing or unusable one is a configuration error.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`palisade: ${err.message}\n`);
+      return 2;
+    }
     if (err instanceof StoreVersionError) {
       process.stderr.write(`palisade: ${err.message}\n`);
       return 1;

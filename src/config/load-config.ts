@@ -46,8 +46,17 @@ export interface ApiRootConfig {
   maxContentLength: number;
   collections: CollectionConfig[];
 }
+/** HTTPS: absolute paths of PEM files, read at start-up by the server (src/http/tls.ts). */
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  /** CA bundle for client certificates; without it none is asked for */
+  ca?: string;
+  /** request: verified certificates authenticate, others may use Basic or a token; require: every TAXII request needs one */
+  clientCertificates: 'request' | 'require';
+}
 export interface Config {
-  server: { host: string; port: number; baseUrl?: string; trustProxy: boolean };
+  server: { host: string; port: number; baseUrl?: string; trustProxy: boolean; tls?: TlsConfig };
   dataDir: string;
   store: { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string };
   log: { level: string };
@@ -77,6 +86,9 @@ export interface ConfigOverrides {
   host?: string;
   port?: string;
   dataDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
 }
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 104_857_600;
@@ -108,6 +120,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
   if (port !== undefined) {
     if (/^\d{1,5}$/.test(port)) server.port = Number(port);
     else problems.push(`port: "${port}" is not a TCP port number`);
+  }
+  // TLS files named by a flag or the environment are relative to the working directory, those in
+  // the file to the file: resolved here, before the merge, so toConfig leaves them as they are.
+  for (const [key, flag, envName] of [
+    ['cert', overrides.tlsCert, 'PALISADE_TLS_CERT'],
+    ['key', overrides.tlsKey, 'PALISADE_TLS_KEY'],
+    ['ca', overrides.tlsCa, 'PALISADE_TLS_CA'],
+  ] as const) {
+    const value = flag ?? (env[envName] || undefined);
+    if (value === undefined) continue;
+    if (value === '') problems.push(`--tls-${key}: empty path`);
+    else ((server.tls ??= {}) as Raw)[key] = resolve(value);
   }
   const dataDir = overrides.dataDir ?? env.PALISADE_DATA_DIR;
   if (dataDir !== undefined) raw.data_dir = dataDir;
@@ -150,7 +174,13 @@ function readConfigFile(file: string): Raw {
 }
 
 function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefined, problems: string[]): Config {
-  const server = raw.server as { host: string; port: number; base_url?: string; trust_proxy: boolean };
+  const server = raw.server as {
+    host: string;
+    port: number;
+    base_url?: string;
+    trust_proxy: boolean;
+    tls?: { cert: string; key: string; ca?: string; client_certificates?: 'request' | 'require' };
+  };
   const taxii = raw.taxii as {
     title: string;
     description?: string;
@@ -160,6 +190,11 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     status_retention_hours: number;
   };
   const baseDir = configFile ? resolve(configFile, '..') : process.cwd();
+  if (server.tls?.client_certificates === 'require' && server.tls.ca === undefined) {
+    problems.push(
+      'server.tls.client_certificates: "require" needs server.tls.ca (--tls-ca), the CA of the client certificates',
+    );
+  }
   const dataDir = resolvePath(baseDir, raw.data_dir as string);
   const store = (raw.store as
     { kind: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string } | undefined) ?? {
@@ -303,6 +338,16 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       port: server.port,
       ...(server.base_url !== undefined ? { baseUrl: server.base_url.replace(/\/+$/, '') } : {}),
       trustProxy: server.trust_proxy,
+      ...(server.tls !== undefined
+        ? {
+            tls: {
+              cert: resolvePath(baseDir, server.tls.cert),
+              key: resolvePath(baseDir, server.tls.key),
+              ...(server.tls.ca !== undefined ? { ca: resolvePath(baseDir, server.tls.ca) } : {}),
+              clientCertificates: server.tls.client_certificates ?? 'request',
+            },
+          }
+        : {}),
     },
     dataDir,
     store:

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { DEMO_API_ROOT, DEMO_COLLECTION_ID } from '../../src/bootstrap.js';
 import { projectRoot } from '../../src/paths.js';
 import { freePort } from '../helpers/free-port.js';
+import { httpsGet, makePki } from '../helpers/pki.js';
 import { TAXII } from '../helpers/test-app.js';
 
 const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
@@ -124,6 +125,46 @@ describe('palisade serve (CLI)', function () {
     expect(child.output()).to.match(/unknown key "bogus"/);
     const env = run(['serve'], { PALISADE_CONFIG: file });
     expect(await exitCode(env)).to.equal(2);
+  });
+
+  it('--tls-cert, --tls-key and --tls-ca serve HTTPS; a mapped client certificate authenticates', async () => {
+    const pki = makePki();
+    const files = { cert: join(dir, 'server.pem'), key: join(dir, 'server-key.pem'), ca: join(dir, 'ca.pem') };
+    await writeFile(files.cert, pki.server.cert);
+    await writeFile(files.key, pki.server.key);
+    await writeFile(files.ca, pki.ca.cert);
+    const config = join(dir, 'palisade.yaml');
+    await writeFile(
+      config,
+      'users:\n  - { username: ops, password_env: PW_OPS, admin: true }\n' +
+        '  - { username: sync, kind: service, certificates: ["CN=sync,O=ACN"] }\n',
+    );
+    const port = await freePort();
+    const args = ['serve', '--config', config, '--port', String(port), '--data-dir', join(dir, 'data')];
+    const tls = ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca];
+    const child = run([...args, ...tls], { PW_OPS: 'ops-secret' });
+    const exited = exitCode(child);
+    try {
+      const url = `https://127.0.0.1:${port}/taxii2/`;
+      const headers = { Accept: TAXII };
+      const disc = await until(`server at ${url}`, child, () =>
+        httpsGet(url, { ca: pki.ca.cert, client: pki.byDn, headers }).catch(() => undefined),
+      );
+      expect(disc.status).to.equal(200);
+      expect(disc.headers['content-type']).to.equal(TAXII);
+      expect(JSON.parse(disc.body)).to.have.property('title');
+      expect((await httpsGet(url, { ca: pki.ca.cert, client: pki.unmapped, headers })).status).to.equal(401);
+      expect((await httpsGet(url, { ca: pki.ca.cert, headers })).status).to.equal(401);
+      // No plain HTTP on the same port.
+      expect(await fetch(`http://127.0.0.1:${port}/taxii2/`).then((r) => r.status, () => 'refused')).not.to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).to.equal(0);
+
+    const missing = run([...args, '--tls-cert', files.cert, '--tls-key', join(dir, 'absent-key.pem')], { PW_OPS: 'x' });
+    expect(await exitCode(missing)).to.equal(2);
+    expect(missing.output()).to.match(/server\.tls\.key: cannot read .*absent-key\.pem/);
   });
 
   it('exits 2 on an unknown flag or command, with usage', async () => {

@@ -41,7 +41,7 @@ for (let i = 0; i < total; i += 1000) {
       valid_from: modified,
       description: 'x'.repeat(600),
     };
-    batch.push({ id, type: 'indicator', specVersion: '2.1', version: modified, versionKey: vkey, json: JSON.stringify(obj) });
+    batch.push({ id, type: 'indicator', specVersion: '2.1', version: modified, versionKey: vkey, markings: [], json: JSON.stringify(obj) });
   }
   await store.objects.addObjects(C, batch, Date.now() * 1000);
 }

@@ -45,7 +45,7 @@ export async function createContainer(
   }
   // Cursor key shared by every instance on this store, so `next` survives restarts.
   const secret = await store.meta.initMeta('cursor_secret', randomBytes(32).toString('base64'));
-  const gate = new AccessGate(store.catalog, store.grants);
+  const gate = new AccessGate(store.catalog, store.grants, store.markings, store.tenancy);
   const audit = new AuditLog(store.audit, clock, log);
   const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')));
   const services: TaxiiServices = {

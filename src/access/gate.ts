@@ -16,8 +16,10 @@ import type {
   CollectionRecord,
   GrantRecord,
   GrantStore,
+  MarkingStore,
   StatusRecord,
   Subject,
+  TenancyStore,
 } from '../store/store.js';
 
 export interface Rights {
@@ -41,6 +43,10 @@ export interface Admitted<N extends Need = Need> {
   rights: Rights;
   /** what the gate checked: services state the need they rely on in their parameter types */
   need: N;
+  /** releasability: versions carrying any of these marking definitions are invisible to the caller */
+  deniedMarkings: readonly string[];
+  /** who writes, for the collection's write policy (access/write-policy.ts) */
+  writer: { role: Principal['role']; identities: readonly string[] };
 }
 
 const NONE: Rights = Object.freeze({ read: false, write: false });
@@ -95,6 +101,8 @@ export class AccessGate {
   constructor(
     private readonly catalog: CatalogStore,
     private readonly grants: GrantStore,
+    private readonly markings: MarkingStore,
+    private readonly tenancy: TenancyStore,
   ) {}
 
   /** The API roots the principal can see (at least one visible collection), ordered by path. */
@@ -159,7 +167,12 @@ export class AccessGate {
       throw new NotFoundError('There is no such collection in this API root.');
     }
     if (need !== 'see' && !satisfies(rights, need)) throw new ForbiddenError(REFUSAL[need as Exclude<Need, 'see'>]);
-    return { root, collection, rights, need };
+    const deniedMarkings = collection.releasability === true ? await this.deniedMarkings(principal) : [];
+    const identities =
+      need === 'write' && collection.policy?.provenance && principal.tenant !== undefined
+        ? ((await this.tenancy.getTenant(principal.tenant))?.identities ?? [])
+        : [];
+    return { root, collection, rights, need, deniedMarkings, writer: { role: principal.role, identities } };
   }
 
   /**
@@ -174,6 +187,18 @@ export class AccessGate {
         isPlatformAdmin(principal));
     if (!mine) throw new NotFoundError('There is no such status resource.');
     return status;
+  }
+
+  /**
+   * Releasability: the marking definitions bound to tenants or groups none of which the principal
+   * belongs to. A marking without bindings restricts nobody; platform admins are restricted by none.
+   */
+  async deniedMarkings(principal: Principal): Promise<string[]> {
+    if (isPlatformAdmin(principal)) return [];
+    const mine = new Set(subjectsOf(principal).map((s) => `${s.kind}:${s.id}`));
+    return (await this.markings.listBindings())
+      .filter((b) => b.subjects.length > 0 && !b.subjects.some((s) => mine.has(`${s.kind}:${s.id}`)))
+      .map((b) => b.markingId);
   }
 
   private async canSeeApiRoot(principal: Principal, path: string): Promise<boolean> {

@@ -11,6 +11,16 @@ export type RoleConfig = 'platform-admin' | 'tenant-admin' | 'member';
 export interface TenantConfig {
   id: string;
   name: string;
+  identities: string[];
+}
+export interface MarkingConfig {
+  id: string;
+  subjects: { kind: 'tenant' | 'group'; id: string }[];
+}
+export interface PolicyConfig {
+  allowedTypes?: string[];
+  maxTlp?: 'clear' | 'green' | 'amber' | 'amber+strict' | 'red';
+  provenance?: boolean;
 }
 export interface GroupConfig {
   id: string;
@@ -37,6 +47,8 @@ export interface CollectionConfig {
   description?: string;
   alias?: string;
   owner?: string;
+  releasability: boolean;
+  policy?: PolicyConfig;
   grants: GrantConfig[];
 }
 export interface ApiRootConfig {
@@ -74,6 +86,7 @@ export interface Config {
   /** each undefined when the file does not declare that section: nothing of that kind is reconciled */
   tenants?: TenantConfig[];
   groups?: GroupConfig[];
+  markings?: MarkingConfig[];
   users?: UserConfig[];
   /** PALISADE_ADMIN_PASSWORD, used once when the first admin user is created */
   adminPassword?: string;
@@ -209,7 +222,7 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       const id = t.id as string;
       if (tenantIds.has(id)) problems.push(`tenants[${i}]: tenant "${id}" is declared twice`);
       tenantIds.add(id);
-      tenants.push({ id, name: t.name as string });
+      tenants.push({ id, name: t.name as string, identities: [...((t.identities as string[] | undefined) ?? [])] });
     }
   }
   const needTenant = (where: string, id: string): void => {
@@ -227,6 +240,28 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       const members = g.tenants as string[];
       members.forEach((t, j) => needTenant(`groups[${i}].tenants[${j}]`, t));
       groups.push({ id, ...(g.name !== undefined ? { name: g.name as string } : {}), tenants: [...members] });
+    }
+  }
+
+  let markings: MarkingConfig[] | undefined;
+  if (raw.markings !== undefined) {
+    markings = [];
+    const seenMarkings = new Set<string>();
+    for (const [i, m] of (raw.markings as Raw[]).entries()) {
+      const id = m.id as string;
+      if (seenMarkings.has(id)) problems.push(`markings[${i}]: marking ${id} is declared twice`);
+      seenMarkings.add(id);
+      const subjects: MarkingConfig['subjects'] = [];
+      ((m.tenants as string[] | undefined) ?? []).forEach((t, j) => {
+        needTenant(`markings[${i}].tenants[${j}]`, t);
+        subjects.push({ kind: 'tenant', id: t });
+      });
+      ((m.groups as string[] | undefined) ?? []).forEach((g, j) => {
+        if (!groupIds.has(g)) problems.push(`markings[${i}].groups[${j}]: group "${g}" is not declared under groups`);
+        subjects.push({ kind: 'group', id: g });
+      });
+      if (subjects.length === 0) problems.push(`markings[${i}]: name the tenants or groups allowed to receive ${id}`);
+      markings.push({ id, subjects });
     }
   }
 
@@ -316,6 +351,8 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
           ...(c.description !== undefined ? { description: c.description as string } : {}),
           ...(alias !== undefined ? { alias } : {}),
           ...(owner !== undefined ? { owner } : {}),
+          releasability: c.releasability === true,
+          ...(c.policy !== undefined ? { policy: toPolicy(c.policy as Raw) } : {}),
           grants,
         });
       }
@@ -374,8 +411,18 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     ...(apiRoots !== undefined ? { apiRoots } : {}),
     ...(tenants !== undefined ? { tenants } : {}),
     ...(groups !== undefined ? { groups } : {}),
+    ...(markings !== undefined ? { markings } : {}),
     ...(users !== undefined ? { users } : {}),
     ...(env.PALISADE_ADMIN_PASSWORD ? { adminPassword: env.PALISADE_ADMIN_PASSWORD } : {}),
+  };
+}
+
+function toPolicy(p: Raw): PolicyConfig {
+  const maxTlp = p.max_tlp === 'white' ? 'clear' : (p.max_tlp as PolicyConfig['maxTlp'] | undefined);
+  return {
+    ...(p.allowed_types !== undefined ? { allowedTypes: [...(p.allowed_types as string[])] } : {}),
+    ...(maxTlp !== undefined ? { maxTlp } : {}),
+    ...(p.provenance !== undefined ? { provenance: p.provenance === true } : {}),
   };
 }
 

@@ -25,7 +25,14 @@ export async function reconcile(
 
   if (config.tenants) {
     const declared = new Set(config.tenants.map((t) => t.id));
-    for (const t of config.tenants) await store.tenancy.putTenant({ id: t.id, name: t.name, source: 'config' });
+    for (const t of config.tenants) {
+      await store.tenancy.putTenant({
+        id: t.id,
+        name: t.name,
+        ...(t.identities.length > 0 ? { identities: t.identities } : {}),
+        source: 'config',
+      });
+    }
     for (const t of await store.tenancy.listTenants()) {
       if (t.source === 'config' && !declared.has(t.id)) {
         await store.tenancy.deleteTenant(t.id);
@@ -48,6 +55,18 @@ export async function reconcile(
       if (g.source === 'config' && !declared.has(g.id)) {
         await store.tenancy.deleteGroup(g.id);
         await drop(`group ${g.id}`, { kind: 'group', id: g.id });
+      }
+    }
+  }
+
+  if (config.markings) {
+    const declared = new Set(config.markings.map((m) => m.id));
+    for (const m of config.markings)
+      await store.markings.setBinding({ markingId: m.id, subjects: m.subjects, source: 'config' });
+    for (const b of await store.markings.listBindings()) {
+      if (b.source === 'config' && !declared.has(b.markingId)) {
+        await store.markings.setBinding({ markingId: b.markingId, subjects: [], source: 'config' });
+        removed.push(`marking binding ${b.markingId}`);
       }
     }
   }
@@ -102,6 +121,8 @@ export async function reconcile(
           ...(col.description !== undefined ? { description: col.description } : {}),
           ...(col.alias !== undefined ? { alias: col.alias } : {}),
           ...(col.owner !== undefined ? { owner: col.owner } : {}),
+          ...(col.releasability ? { releasability: true } : {}),
+          ...(col.policy !== undefined ? { policy: col.policy } : {}),
           source: 'config',
         });
         await store.grants.setGrants(

@@ -2,6 +2,7 @@
 // TAXII POST (§5.5), the demo seed and the CLI all come through here.
 import { randomUUID } from 'node:crypto';
 import type { AccessGate, Admitted, CollectionRef } from '../access/gate.js';
+import { writeRefusal } from '../access/write-policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { StixValidator } from '../stix/validator.js';
 import { toVersionRecord, versionOf } from '../stix/versions.js';
@@ -41,7 +42,10 @@ export class IngestService {
     const valid: NewVersion[] = [];
     for (const [i, obj] of objects.entries()) {
       const verdict = this.validator.validate(obj);
-      if (verdict.ok) valid.push(toVersionRecord(obj as Record<string, unknown>, verdict));
+      const refused = verdict.ok ? writeRefusal(target, obj as Record<string, unknown>) : undefined;
+      if (verdict.ok && refused !== undefined)
+        failures.push({ id: verdict.id, version: versionOf(obj) ?? '', message: refused });
+      else if (verdict.ok) valid.push(toVersionRecord(obj as Record<string, unknown>, verdict));
       else failures.push({ id: verdict.id ?? `objects[${i}]`, version: versionOf(obj) ?? '', message: verdict.reason });
     }
     if (valid.length > 0) {

@@ -1,6 +1,7 @@
 // STIX 2.1 §3.2 versioning as TAXII 2.1 §3.4.1 sees it: the version of an object is its
 // `modified`, else its `created`; an object with neither (most SCOs) takes the time it was first
 // added, which the store assigns. Also the STIX media type of a spec version.
+import { objectMarkingRefs } from './markings.js';
 import { versionKey } from './timestamps.js';
 
 export const STIX_21_MEDIA_TYPE = 'application/stix+json;version=2.1';
@@ -28,6 +29,8 @@ export interface VersionRecord {
   version?: string;
   /** versionKey(version); undefined exactly when version is */
   versionKey?: string;
+  /** §7.2.2 object-level marking definition ids, sorted (releasability filters on them) */
+  markings: string[];
   json: string;
 }
 
@@ -43,6 +46,7 @@ export function toVersionRecord(
     type: accepted.type,
     specVersion: accepted.specVersion,
     ...(version !== undefined && key !== undefined ? { version, versionKey: key } : {}),
+    markings: objectMarkingRefs(obj),
     json: JSON.stringify(obj),
   };
 }

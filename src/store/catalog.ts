@@ -21,6 +21,20 @@ export interface CollectionRecord {
   owner?: string;
   mediaTypes: string[];
   source: Source;
+  /** per-object access by marking (releasability) is on */
+  releasability?: boolean;
+  /** what may be written here */
+  policy?: CollectionPolicy;
+}
+
+/** Write policy of a collection; every part is optional. */
+export interface CollectionPolicy {
+  /** STIX types that may be written; anything else fails */
+  allowedTypes?: string[];
+  /** the most restrictive TLP an object may carry (TLP 1.0 WHITE counts as CLEAR) */
+  maxTlp?: 'clear' | 'green' | 'amber' | 'amber+strict' | 'red';
+  /** objects must be created by an identity bound to the writer's tenant */
+  provenance?: boolean;
 }
 
 export type NewCollection = Omit<CollectionRecord, 'mediaTypes'> & { mediaTypes?: string[] };

@@ -26,6 +26,8 @@ export interface ObjectQuery {
   specVersions?: readonly string[];
   /** exclusive lower bound on date_added, microseconds */
   addedAfter?: number;
+  /** releasability: versions carrying any of these marking definitions are invisible */
+  deniedMarkings?: readonly string[];
 }
 
 export interface PageRequest {
@@ -59,7 +61,8 @@ export interface ObjectStore {
   addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]>;
   /** ascending date_added; filters and version selection run in the database */
   queryObjects(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<Page<StoredVersion>>;
-  objectExists(collectionId: string, id: string): Promise<boolean>;
+  /** whether any version of the object is stored and not hidden by the denied markings */
+  objectExists(collectionId: string, id: string, deniedMarkings?: readonly string[]): Promise<boolean>;
   /** deletes the versions of query.objectId selected by the query; returns how many */
   deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number>;
 }

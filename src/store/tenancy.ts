@@ -4,6 +4,8 @@ import type { Source } from './identity.js';
 export interface TenantRecord {
   id: string;
   name: string;
+  /** STIX identity ids that speak for this tenant (provenance policy), sorted */
+  identities?: string[];
   source: Source;
 }
 

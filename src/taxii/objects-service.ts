@@ -40,7 +40,7 @@ export class ObjectsService {
     q: TaxiiQuery,
     endpoint: 'object' | 'versions',
   ): Promise<PageResult> {
-    if (!(await this.objects.objectExists(at.collection.id, objectId))) {
+    if (!(await this.objects.objectExists(at.collection.id, objectId, at.deniedMarkings))) {
       throw new NotFoundError('There is no object with this id in the collection.');
     }
     return this.pager.page(principal, at, endpoint, q, objectId);
@@ -52,6 +52,7 @@ export class ObjectsService {
       objectId,
       versions: q.versions,
       ...(q.specVersions ? { specVersions: q.specVersions } : {}),
+      ...(at.deniedMarkings.length > 0 ? { deniedMarkings: at.deniedMarkings } : {}),
     });
     if (removed === 0) throw new NotFoundError('There is no object with this id and version in the collection.');
   }

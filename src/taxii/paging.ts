@@ -42,6 +42,7 @@ export class Pager {
         versions: endpoint === 'versions' ? { all: true } : q.versions,
         ...(q.specVersions ? { specVersions: q.specVersions } : {}),
         ...(q.addedAfter !== undefined ? { addedAfter: q.addedAfter } : {}),
+        ...(at.deniedMarkings.length > 0 ? { deniedMarkings: at.deniedMarkings } : {}),
       },
       { limit: q.limit, ...(after !== undefined ? { after } : {}) },
     );

@@ -1,12 +1,14 @@
 // One contract, every backend: each Store implementation runs these tests against a real database,
 // one describe block per data area (areas/*.ts).
 import { expect } from 'chai';
+import { objectMarkingRefs } from '../../src/stix/markings.js';
 import { versionKey } from '../../src/stix/timestamps.js';
 import type { NewVersion, ObjectQuery, Page, Store, StoredVersion } from '../../src/store/store.js';
 import { indicator, type Stix } from '../fixtures/builders.js';
 import { auditContract } from './areas/audit.js';
 import { catalogContract } from './areas/catalog.js';
 import { grantsContract, identityContract, tenancyContract } from './areas/identity.js';
+import { markingsContract } from './areas/markings.js';
 import { metaContract } from './areas/meta.js';
 import { objectsContract } from './areas/objects.js';
 import { pagingContract } from './areas/paging.js';
@@ -39,6 +41,7 @@ export function toNew(o: Stix): NewVersion {
     type: o.type,
     specVersion: (o.spec_version as string | undefined) ?? '2.1',
     ...(version !== undefined ? { version, versionKey: versionKey(version) as string } : {}),
+    markings: objectMarkingRefs(o),
     json: JSON.stringify(o),
   };
 }
@@ -103,5 +106,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     pagingContract(ctx);
     statusesContract(ctx);
     auditContract(ctx);
+    markingsContract(ctx);
   });
 }

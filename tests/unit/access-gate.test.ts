@@ -106,7 +106,7 @@ describe('access gate (the one place that decides rights)', () => {
       grantsOf: (s) => (calls.push(`grantsOf ${s.length}`), real.grantsOf(s)),
       grantsOn: (c, s) => (calls.push(`grantsOn ${c} ${s.length}`), real.grantsOn(c, s)),
     };
-    gate = new AccessGate(store.catalog, counted);
+    gate = new AccessGate(store.catalog, counted, store.markings, store.tenancy);
   });
   after(async () => {
     await store.close();

@@ -44,6 +44,8 @@ export class MongoCatalog implements CatalogStore {
           owner: col.owner ?? null,
           source: col.source,
           retired: false,
+          releasability: col.releasability === true,
+          policy: col.policy ?? null,
         },
         $setOnInsert: { media_types: col.mediaTypes ?? [STIX_21_MEDIA_TYPE] },
       },
@@ -97,5 +99,7 @@ function toCollection(d: CollectionDoc): CollectionRecord {
     ...(d.owner != null ? { owner: d.owner } : {}),
     mediaTypes: d.media_types,
     source: d.source,
+    ...(d.releasability === true ? { releasability: true } : {}),
+    ...(d.policy != null ? { policy: d.policy } : {}),
   };
 }

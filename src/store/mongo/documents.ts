@@ -2,6 +2,7 @@
 // filters and updates (string _id values need no casts). Layout: src/store/README.md.
 import type { Collection, Db } from 'mongodb';
 import type { AuditAction, AuditRecord } from '../audit.js';
+import type { CollectionPolicy } from '../catalog.js';
 import type { SubjectKind } from '../grants.js';
 import type { Role, Source } from '../identity.js';
 import type { StatusDetail, StatusRecord } from '../statuses.js';
@@ -32,6 +33,8 @@ export interface CollectionDoc {
   media_types: string[];
   source: Source;
   retired: boolean;
+  releasability?: boolean;
+  policy?: CollectionPolicy | null;
 }
 
 export interface UserDoc {
@@ -59,6 +62,15 @@ export interface TokenDoc {
 export interface TenantDoc {
   _id: string;
   name: string;
+  /** STIX identity ids of the tenant (provenance) */
+  identities?: string[];
+  source: Source;
+}
+
+export interface MarkingBindingDoc {
+  /** the marking definition id */
+  _id: string;
+  subjects: { kind: SubjectKind; id: string }[];
   source: Source;
 }
 
@@ -109,6 +121,8 @@ export interface ObjectDoc {
   sv: string;
   first: boolean;
   last: boolean;
+  /** object-level marking definition ids (releasability) */
+  mk: string[];
   json: string;
 }
 
@@ -165,6 +179,7 @@ export interface MongoCollections {
   tenants: Collection<TenantDoc>;
   groups: Collection<GroupDoc>;
   grants: Collection<GrantDoc>;
+  markings: Collection<MarkingBindingDoc>;
   statuses: Collection<StatusDoc>;
   objects: Collection<ObjectDoc>;
   blocks: Collection<BlockDoc>;
@@ -183,6 +198,7 @@ export function mongoCollections(db: Db): MongoCollections {
     tenants: db.collection<TenantDoc>('tenants'),
     groups: db.collection<GroupDoc>('tenant_groups'),
     grants: db.collection<GrantDoc>('grants'),
+    markings: db.collection<MarkingBindingDoc>('marking_bindings'),
     statuses: db.collection<StatusDoc>('statuses'),
     objects: db.collection<ObjectDoc>('objects'),
     blocks: db.collection<BlockDoc>('date_added_blocks'),

@@ -1,10 +1,11 @@
 // Versioned schema steps for MongoDB: index creation and backfills. Every step is idempotent, so
 // several instances starting at once may run the same step; each records itself by inserting
 // {_id: version} into schema_migrations, where a duplicate key means another instance did.
-import type { Collection, Document, IndexDescription } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Document, IndexDescription } from 'mongodb';
+import { objectMarkingRefs } from '../../stix/markings.js';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
-import { isDuplicateKey, type MongoCollections } from './documents.js';
+import { isDuplicateKey, type MongoCollections, type ObjectDoc } from './documents.js';
 
 export interface MongoMigration {
   version: number;
@@ -119,10 +120,36 @@ async function audit(c: MongoCollections): Promise<void> {
   ]);
 }
 
+/**
+ * Migration 4: releasability and write policies. Every stored version gets its object-level
+ * marking ids (`mk`, read from its JSON) so that reads can filter on them; tenants get their
+ * identities. Documents that already have `mk` are left alone, so the step can run twice.
+ */
+async function releasability(c: MongoCollections): Promise<void> {
+  const pending = c.objects.find({ mk: { $exists: false } }, { projection: { _id: 1, json: 1 } });
+  let batch: AnyBulkWriteOperation<ObjectDoc>[] = [];
+  for await (const d of pending) {
+    let mk: string[] = [];
+    try {
+      mk = objectMarkingRefs(JSON.parse(d.json) as Record<string, unknown>);
+    } catch {
+      // stored JSON is always valid; an unreadable document keeps no markings
+    }
+    batch.push({ updateOne: { filter: { _id: d._id }, update: { $set: { mk } } } });
+    if (batch.length === 1000) {
+      await c.objects.bulkWrite(batch, { ordered: false });
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await c.objects.bulkWrite(batch, { ordered: false });
+  await ensureIndexes(c.tenants, [{ key: { identities: 1 }, name: 'identities' }]);
+}
+
 export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   { version: 1, name: 'release 0.1 indexes', up: release01Indexes },
   { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: tenancy },
   { version: 3, name: 'audit log', up: audit },
+  { version: 4, name: 'releasability and write policies', up: releasability },
 ];
 
 export async function migrateMongo(

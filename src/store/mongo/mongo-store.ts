@@ -11,6 +11,7 @@ import { DateAddedLedger } from './date-added-ledger.js';
 import { mongoCollections } from './documents.js';
 import { MongoGrants } from './grants.js';
 import { MongoIdentity } from './identity.js';
+import { MongoMarkings } from './markings.js';
 import { MongoMeta } from './meta.js';
 import { migrateMongo, MONGO_MIGRATIONS, type MongoMigration } from './migrations.js';
 import { MongoObjects } from './objects.js';
@@ -38,6 +39,7 @@ export async function connectMongoStore(
     identity: new MongoIdentity(c),
     tenancy: new MongoTenancy(c),
     grants: new MongoGrants(c),
+    markings: new MongoMarkings(c),
     objects: new MongoObjects(c.objects, new DateAddedLedger(c.blocks), new VersionFlags(c.objects)),
     statuses: new MongoStatuses(c),
     audit: new MongoAudit(c),

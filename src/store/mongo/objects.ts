@@ -63,6 +63,7 @@ export class MongoObjects implements ObjectStore {
             sv: v.specVersion,
             first: true,
             last: true,
+            mk: v.markings,
             json: v.json,
           };
         });
@@ -139,6 +140,8 @@ export class MongoObjects implements ObjectStore {
     if (q.types) f.type = q.types.length === 1 ? (q.types[0] as string) : { $in: [...q.types] };
     // Only STIX 2.1 is stored (see README): the default spec_version selection needs no clause.
     if (q.specVersions) f.sv = { $in: [...q.specVersions] };
+    // Releasability: `$nin` on the marking array keeps versions carrying none of the denied ids.
+    if (q.deniedMarkings && q.deniedMarkings.length > 0) f.mk = { $nin: [...q.deniedMarkings] };
     const v = q.versions;
     if (!v.all) {
       const ors: Filter<ObjectDoc>[] = [];
@@ -175,8 +178,13 @@ export class MongoObjects implements ObjectStore {
     };
   }
 
-  async objectExists(collectionId: string, id: string): Promise<boolean> {
-    return (await this.objects.findOne({ c: collectionId, id }, { projection: { _id: 1 } })) !== null;
+  async objectExists(collectionId: string, id: string, deniedMarkings?: readonly string[]): Promise<boolean> {
+    const f = this.filter(
+      collectionId,
+      { objectId: id, versions: { all: true }, ...(deniedMarkings ? { deniedMarkings } : {}) },
+      undefined,
+    );
+    return (await this.objects.findOne(f, { projection: { _id: 1 } })) !== null;
   }
 
   async deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number> {

@@ -5,7 +5,11 @@ export class MongoTenancy implements TenancyStore {
   constructor(private readonly c: MongoCollections) {}
 
   async putTenant(t: TenantRecord): Promise<void> {
-    await this.c.tenants.replaceOne({ _id: t.id }, { name: t.name, source: t.source }, { upsert: true });
+    await this.c.tenants.replaceOne(
+      { _id: t.id },
+      { name: t.name, identities: [...new Set(t.identities ?? [])].sort(), source: t.source },
+      { upsert: true },
+    );
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
@@ -54,7 +58,12 @@ export class MongoTenancy implements TenancyStore {
 }
 
 function toTenant(d: TenantDoc): TenantRecord {
-  return { id: d._id, name: d.name, source: d.source };
+  return {
+    id: d._id,
+    name: d.name,
+    ...(d.identities && d.identities.length > 0 ? { identities: d.identities } : {}),
+    source: d.source,
+  };
 }
 
 function toGroup(d: GroupDoc): GroupRecord {

@@ -1,5 +1,5 @@
 import { STIX_21_MEDIA_TYPE } from '../../stix/versions.js';
-import type { ApiRootRecord, CatalogStore, CollectionRecord, NewCollection } from '../catalog.js';
+import type { ApiRootRecord, CatalogStore, CollectionPolicy, CollectionRecord, NewCollection } from '../catalog.js';
 import type { Source } from '../identity.js';
 import type { Row, SqliteDb } from './database.js';
 
@@ -33,13 +33,24 @@ export class SqliteCatalog implements CatalogStore {
     const mediaTypes = JSON.stringify(c.mediaTypes ?? [STIX_21_MEDIA_TYPE]);
     this.s
       .stmt(
-        `INSERT INTO collections (id, api_root, title, description, alias, owner, media_types, source, retired)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+        `INSERT INTO collections (id, api_root, title, description, alias, owner, media_types, source, retired, releasability, policy)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
          ON CONFLICT (id) DO UPDATE SET api_root = excluded.api_root, title = excluded.title,
            description = excluded.description, alias = excluded.alias, owner = excluded.owner,
-           source = excluded.source, retired = 0`,
+           source = excluded.source, retired = 0, releasability = excluded.releasability, policy = excluded.policy`,
       )
-      .run(c.id, c.apiRoot, c.title, c.description ?? null, c.alias ?? null, c.owner ?? null, mediaTypes, c.source);
+      .run(
+        c.id,
+        c.apiRoot,
+        c.title,
+        c.description ?? null,
+        c.alias ?? null,
+        c.owner ?? null,
+        mediaTypes,
+        c.source,
+        c.releasability === true ? 1 : 0,
+        c.policy !== undefined ? JSON.stringify(c.policy) : null,
+      );
   }
 
   async getCollection(apiRoot: string, idOrAlias: string): Promise<CollectionRecord | undefined> {
@@ -86,5 +97,7 @@ function toCollection(r: Row): CollectionRecord {
     ...(r.owner !== null ? { owner: r.owner as string } : {}),
     mediaTypes: JSON.parse(r.media_types as string) as string[],
     source: r.source as Source,
+    ...(r.releasability === 1 ? { releasability: true } : {}),
+    ...(r.policy !== null ? { policy: JSON.parse(r.policy as string) as CollectionPolicy } : {}),
   };
 }

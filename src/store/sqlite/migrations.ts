@@ -111,10 +111,33 @@ CREATE INDEX ix_audit_collection ON audit (collection_id, id);
 CREATE INDEX ix_audit_action ON audit (action, id);
 `;
 
+/**
+ * Migration 4: releasability and write policies. The object-level markings of every stored
+ * version (backfilled from the stored JSON), the tenants and groups bound to a marking, the STIX
+ * identities of a tenant, and a collection's releasability switch and write policy.
+ */
+const RELEASABILITY = `
+CREATE TABLE object_markings (seq INTEGER NOT NULL, marking_id TEXT NOT NULL, PRIMARY KEY (seq, marking_id)) WITHOUT ROWID;
+INSERT OR IGNORE INTO object_markings (seq, marking_id)
+  SELECT o.seq, j.value FROM objects o, json_each(CAST(o.json AS TEXT), '$.object_marking_refs') j
+  WHERE json_type(CAST(o.json AS TEXT), '$.object_marking_refs') = 'array' AND j.type = 'text';
+CREATE TRIGGER tr_objects_markings AFTER DELETE ON objects BEGIN
+  DELETE FROM object_markings WHERE seq = old.seq;
+END;
+CREATE TABLE marking_bindings (
+  marking_id TEXT NOT NULL, subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL, source TEXT NOT NULL,
+  PRIMARY KEY (marking_id, subject_kind, subject_id));
+CREATE TABLE tenant_identities (identity_id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL);
+CREATE INDEX ix_tenant_identities_tenant ON tenant_identities (tenant_id);
+ALTER TABLE collections ADD COLUMN releasability INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE collections ADD COLUMN policy TEXT;
+`;
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'release 0.1 schema', up: (db) => db.exec(RELEASE_0_1_SCHEMA) },
   { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: (db) => db.exec(TENANCY) },
   { version: 3, name: 'audit log', up: (db) => db.exec(AUDIT) },
+  { version: 4, name: 'releasability and write policies', up: (db) => db.exec(RELEASABILITY) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -48,6 +48,7 @@ export class SqliteObjects implements ObjectStore {
       `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    const mark = this.s.stmt('INSERT OR IGNORE INTO object_markings (seq, marking_id) VALUES (?, ?)');
     const run = this.s.db.transaction((): AddOutcome[] => {
       const out: AddOutcome[] = [];
       for (const v of versions) {
@@ -77,7 +78,19 @@ export class SqliteObjects implements ObjectStore {
         }
         if (rows.length > 0 && isFirst) clearFirst.run(ckey, v.id);
         if (rows.length > 0 && isLast) clearLast.run(ckey, v.id);
-        insert.run(ckey, v.id, vkey, version, dateAdded, v.type, v.specVersion, isFirst ? 1 : 0, isLast ? 1 : 0, bytes);
+        const seq = insert.run(
+          ckey,
+          v.id,
+          vkey,
+          version,
+          dateAdded,
+          v.type,
+          v.specVersion,
+          isFirst ? 1 : 0,
+          isLast ? 1 : 0,
+          bytes,
+        ).lastInsertRowid;
+        for (const m of v.markings) mark.run(seq, m);
         out.push({ id: v.id, version, outcome: 'added' });
       }
       return out;
@@ -112,6 +125,13 @@ export class SqliteObjects implements ObjectStore {
     // Only STIX 2.1 is stored (the validator refuses other spec versions), so the default "newest
     // spec version of each object" (§3.4.1) needs no clause; an explicit list is a plain filter.
     inList('spec_version', q.specVersions);
+    if (q.deniedMarkings && q.deniedMarkings.length > 0) {
+      // Releasability: one probe of the (seq, marking_id) key per candidate row.
+      parts.push(
+        `NOT EXISTS (SELECT 1 FROM object_markings m WHERE m.seq = objects.seq AND m.marking_id IN (${q.deniedMarkings.map(() => '?').join(',')}))`,
+      );
+      params.push(...q.deniedMarkings);
+    }
     const v = q.versions;
     if (!v.all) {
       const ors: string[] = [];
@@ -150,10 +170,15 @@ export class SqliteObjects implements ObjectStore {
     };
   }
 
-  async objectExists(collectionId: string, id: string): Promise<boolean> {
+  async objectExists(collectionId: string, id: string, deniedMarkings?: readonly string[]): Promise<boolean> {
     const ckey = this.ckey(collectionId);
     if (ckey === undefined) return false;
-    return this.s.stmt('SELECT 1 FROM objects WHERE ckey = ? AND id = ? LIMIT 1').get(ckey, id) !== undefined;
+    const { sql, params } = this.where(
+      ckey,
+      { objectId: id, versions: { all: true }, ...(deniedMarkings ? { deniedMarkings } : {}) },
+      undefined,
+    );
+    return this.s.stmt(`SELECT 1 FROM objects WHERE ${sql} LIMIT 1`).get(...params) !== undefined;
   }
 
   async deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number> {

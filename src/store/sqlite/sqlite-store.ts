@@ -5,6 +5,7 @@ import { SqliteCatalog } from './catalog.js';
 import { SqliteDb } from './database.js';
 import { SqliteGrants } from './grants.js';
 import { SqliteIdentity } from './identity.js';
+import { SqliteMarkings } from './markings.js';
 import { SqliteMeta } from './meta.js';
 import { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from './migrations.js';
 import { SqliteObjects } from './objects.js';
@@ -19,6 +20,7 @@ export function openSqliteStore(file: string, migrations: readonly SqliteMigrati
     identity: new SqliteIdentity(s),
     tenancy: new SqliteTenancy(s),
     grants: new SqliteGrants(s),
+    markings: new SqliteMarkings(s),
     objects: new SqliteObjects(s),
     statuses: new SqliteStatuses(s),
     audit: new SqliteAudit(s),

@@ -6,26 +6,32 @@ export class SqliteTenancy implements TenancyStore {
   constructor(private readonly s: SqliteDb) {}
 
   async putTenant(t: TenantRecord): Promise<void> {
-    this.s
-      .stmt(
-        `INSERT INTO tenants (id, name, source) VALUES (?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, source = excluded.source`,
-      )
-      .run(t.id, t.name, t.source);
+    this.s.db.transaction(() => {
+      this.s
+        .stmt(
+          `INSERT INTO tenants (id, name, source) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, source = excluded.source`,
+        )
+        .run(t.id, t.name, t.source);
+      this.s.stmt('DELETE FROM tenant_identities WHERE tenant_id = ?').run(t.id);
+      const bind = this.s.stmt('INSERT OR REPLACE INTO tenant_identities (identity_id, tenant_id) VALUES (?, ?)');
+      for (const identity of t.identities ?? []) bind.run(identity, t.id);
+    })();
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
     const row = this.s.stmt('SELECT * FROM tenants WHERE id = ?').get(id) as Row | undefined;
-    return row ? toTenant(row) : undefined;
+    return row ? this.toTenant(row) : undefined;
   }
 
   async listTenants(): Promise<TenantRecord[]> {
-    return (this.s.stmt('SELECT * FROM tenants ORDER BY id').all() as Row[]).map(toTenant);
+    return (this.s.stmt('SELECT * FROM tenants ORDER BY id').all() as Row[]).map((r) => this.toTenant(r));
   }
 
   async deleteTenant(id: string): Promise<boolean> {
     return this.s.db.transaction(() => {
       this.s.stmt('DELETE FROM group_members WHERE tenant_id = ?').run(id);
+      this.s.stmt('DELETE FROM tenant_identities WHERE tenant_id = ?').run(id);
       return this.s.stmt('DELETE FROM tenants WHERE id = ?').run(id).changes > 0;
     })();
   }
@@ -67,6 +73,19 @@ export class SqliteTenancy implements TenancyStore {
       .all(tenantId) as string[];
   }
 
+  private toTenant(r: Row): TenantRecord {
+    const identities = this.s
+      .stmt('SELECT identity_id FROM tenant_identities WHERE tenant_id = ? ORDER BY identity_id')
+      .pluck()
+      .all(r.id) as string[];
+    return {
+      id: r.id as string,
+      name: r.name as string,
+      ...(identities.length > 0 ? { identities } : {}),
+      source: r.source as Source,
+    };
+  }
+
   private toGroup(r: Row): GroupRecord {
     const tenants = this.s
       .stmt('SELECT tenant_id FROM group_members WHERE group_id = ? ORDER BY tenant_id')
@@ -79,8 +98,4 @@ export class SqliteTenancy implements TenancyStore {
       source: r.source as Source,
     };
   }
-}
-
-function toTenant(r: Row): TenantRecord {
-  return { id: r.id as string, name: r.name as string, source: r.source as Source };
 }

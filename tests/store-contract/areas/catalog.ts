@@ -40,6 +40,20 @@ export function catalogContract(ctx: ContractContext): void {
         owner: 'de-bsi',
         source: 'admin',
       });
+      const policy = { allowedTypes: ['indicator'], maxTlp: 'amber' as const, provenance: true };
+      await ctx.store.catalog.putCollection({
+        id: EARLIER,
+        apiRoot: 'r1',
+        title: 'Earlier id',
+        releasability: true,
+        policy,
+        source: 'admin',
+      });
+      expect(await ctx.store.catalog.getCollection('r1', EARLIER)).to.deep.include({ releasability: true, policy });
+      await ctx.store.catalog.putCollection({ id: EARLIER, apiRoot: 'r1', title: 'Earlier id', source: 'admin' });
+      const plain = await ctx.store.catalog.getCollection('r1', EARLIER);
+      expect(plain).to.not.have.property('releasability');
+      expect(plain).to.not.have.property('policy');
       expect((await ctx.store.catalog.listCollections('r1')).map((x) => x.id)).to.deep.equal([EARLIER, C]);
       expect((await ctx.store.catalog.listApiRoots()).map((r) => r.path)).to.deep.equal(['r1']);
     });

@@ -92,6 +92,11 @@ export function tenancyContract(ctx: ContractContext): void {
         name: 'DE-BSI',
         source: 'config',
       });
+      const ids = ['identity--0a1b2c3d-4e5f-4a6b-8c7d-000000000002', 'identity--0a1b2c3d-4e5f-4a6b-8c7d-000000000001'];
+      await ctx.store.tenancy.putTenant({ id: 'de-bsi', name: 'DE-BSI', identities: ids, source: 'config' });
+      expect((await ctx.store.tenancy.getTenant('de-bsi'))?.identities).to.deep.equal([...ids].sort());
+      await ctx.store.tenancy.putTenant({ id: 'de-bsi', name: 'DE-BSI', source: 'config' });
+      expect(await ctx.store.tenancy.getTenant('de-bsi')).to.not.have.property('identities');
       expect((await ctx.store.tenancy.listTenants()).map((t) => t.id)).to.deep.equal(['de-bsi', 'fr-anssi', 'it-acn']);
       expect(await ctx.store.tenancy.getGroup('eu')).to.deep.equal({
         id: 'eu',

@@ -64,6 +64,8 @@ class CredentialsStrategy extends passport.Strategy {
     // requests without one (so a shared client certificate plus Basic acts as the Basic user).
     if (header === undefined) {
       if (cert.state === 'none') return undefined;
+      // Certificate attempts count against the address like any other sign-in.
+      this.throttle.check(undefined, address);
       if (cert.state === 'rejected')
         return this.settle(
           req,

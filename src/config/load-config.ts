@@ -2,95 +2,17 @@
 // with ajv against schemas/config.schema.json, then frozen. Every problem is reported at once.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parseAccess } from './access-config.js';
+import { describeAjvError } from './ajv-problems.js';
+import type { Config } from './types.js';
 import { projectRoot } from '../paths.js';
 
-export type RoleConfig = 'platform-admin' | 'tenant-admin' | 'member';
-export interface TenantConfig {
-  id: string;
-  name: string;
-  identities: string[];
-}
-export interface MarkingConfig {
-  id: string;
-  subjects: { kind: 'tenant' | 'group'; id: string }[];
-}
-export interface PolicyConfig {
-  allowedTypes?: string[];
-  maxTlp?: 'clear' | 'green' | 'amber' | 'amber+strict' | 'red';
-  provenance?: boolean;
-}
-export interface GroupConfig {
-  id: string;
-  name?: string;
-  tenants: string[];
-}
-export interface UserConfig {
-  username: string;
-  kind: 'user' | 'service';
-  /** undefined for service accounts */
-  password?: string;
-  role: RoleConfig;
-  tenant?: string;
-  certificates: string[];
-}
-export interface GrantConfig {
-  subject: { kind: 'user' | 'tenant' | 'group'; id: string };
-  read: boolean;
-  write: boolean;
-}
-export interface CollectionConfig {
-  id: string;
-  title: string;
-  description?: string;
-  alias?: string;
-  owner?: string;
-  releasability: boolean;
-  policy?: PolicyConfig;
-  grants: GrantConfig[];
-}
-export interface ApiRootConfig {
-  path: string;
-  title: string;
-  description?: string;
-  maxContentLength: number;
-  collections: CollectionConfig[];
-}
-/** HTTPS: absolute paths of PEM files, read at start-up by the server (src/http/tls.ts). */
-export interface TlsConfig {
-  cert: string;
-  key: string;
-  /** CA bundle for client certificates; without it none is asked for */
-  ca?: string;
-  /** request: verified certificates authenticate, others may use Basic or a token; require: every TAXII request needs one */
-  clientCertificates: 'request' | 'require';
-}
-export interface Config {
-  server: { host: string; port: number; baseUrl?: string; trustProxy: boolean; tls?: TlsConfig };
-  dataDir: string;
-  store: { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string };
-  log: { level: string };
-  auth: { failureLimit: number; failureWindowMs: number };
-  taxii: {
-    title: string;
-    description?: string;
-    contact?: string;
-    defaultApiRoot?: string;
-    maxPageSize: number;
-    statusRetentionHours: number;
-  };
-  /** undefined when the configuration declares no api_roots (first start then seeds the demo) */
-  apiRoots?: ApiRootConfig[];
-  /** each undefined when the file does not declare that section: nothing of that kind is reconciled */
-  tenants?: TenantConfig[];
-  groups?: GroupConfig[];
-  markings?: MarkingConfig[];
-  users?: UserConfig[];
-  /** PALISADE_ADMIN_PASSWORD, used once when the first admin user is created */
-  adminPassword?: string;
-}
+export type * from './types.js';
+export { DEFAULT_MAX_CONTENT_LENGTH } from './types.js';
+export { normalizeCertificate } from './access-config.js';
 
 export interface ConfigOverrides {
   configFile?: string;
@@ -103,8 +25,6 @@ export interface ConfigOverrides {
   tlsKey?: string;
   tlsCa?: string;
 }
-
-export const DEFAULT_MAX_CONTENT_LENGTH = 104_857_600;
 
 const DEFAULTS = {
   server: { host: '127.0.0.1', port: 8000, trust_proxy: false },
@@ -214,159 +134,13 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     kind: 'sqlite',
   };
 
-  const tenantIds = new Set<string>();
-  let tenants: TenantConfig[] | undefined;
-  if (raw.tenants !== undefined) {
-    tenants = [];
-    for (const [i, t] of (raw.tenants as Raw[]).entries()) {
-      const id = t.id as string;
-      if (tenantIds.has(id)) problems.push(`tenants[${i}]: tenant "${id}" is declared twice`);
-      tenantIds.add(id);
-      tenants.push({ id, name: t.name as string, identities: [...((t.identities as string[] | undefined) ?? [])] });
-    }
-  }
-  const needTenant = (where: string, id: string): void => {
-    if (!tenantIds.has(id)) problems.push(`${where}: tenant "${id}" is not declared under tenants`);
-  };
-
-  const groupIds = new Set<string>();
-  let groups: GroupConfig[] | undefined;
-  if (raw.groups !== undefined) {
-    groups = [];
-    for (const [i, g] of (raw.groups as Raw[]).entries()) {
-      const id = g.id as string;
-      if (groupIds.has(id)) problems.push(`groups[${i}]: group "${id}" is declared twice`);
-      groupIds.add(id);
-      const members = g.tenants as string[];
-      members.forEach((t, j) => needTenant(`groups[${i}].tenants[${j}]`, t));
-      groups.push({ id, ...(g.name !== undefined ? { name: g.name as string } : {}), tenants: [...members] });
-    }
-  }
-
-  let markings: MarkingConfig[] | undefined;
-  if (raw.markings !== undefined) {
-    markings = [];
-    const seenMarkings = new Set<string>();
-    for (const [i, m] of (raw.markings as Raw[]).entries()) {
-      const id = m.id as string;
-      if (seenMarkings.has(id)) problems.push(`markings[${i}]: marking ${id} is declared twice`);
-      seenMarkings.add(id);
-      const subjects: MarkingConfig['subjects'] = [];
-      ((m.tenants as string[] | undefined) ?? []).forEach((t, j) => {
-        needTenant(`markings[${i}].tenants[${j}]`, t);
-        subjects.push({ kind: 'tenant', id: t });
-      });
-      ((m.groups as string[] | undefined) ?? []).forEach((g, j) => {
-        if (!groupIds.has(g)) problems.push(`markings[${i}].groups[${j}]: group "${g}" is not declared under groups`);
-        subjects.push({ kind: 'group', id: g });
-      });
-      if (subjects.length === 0) problems.push(`markings[${i}]: name the tenants or groups allowed to receive ${id}`);
-      markings.push({ id, subjects });
-    }
-  }
-
-  const seenUsers = new Set<string>();
-  let users: UserConfig[] | undefined;
-  if (raw.users !== undefined) {
-    users = [];
-    for (const [i, u] of (raw.users as Raw[]).entries()) {
-      const username = u.username as string;
-      const where = `users[${i}] (${username})`;
-      if (seenUsers.has(username)) problems.push(`users[${i}]: username "${username}" is declared twice`);
-      seenUsers.add(username);
-      const kind = (u.kind as 'user' | 'service' | undefined) ?? 'user';
-      const envName = u.password_env as string | undefined;
-      let password: string | undefined;
-      if (envName !== undefined) {
-        password = env[envName];
-        if (!password) problems.push(`${where}: environment variable ${envName} is not set or empty`);
-        if (kind === 'service')
-          problems.push(`${where}: a service account has no password (use tokens or certificates)`);
-      } else if (kind === 'user') {
-        problems.push(`${where}: password_env is required for a user (service accounts use tokens or certificates)`);
-      }
-      let role = u.role as RoleConfig | undefined;
-      if (u.admin === true) {
-        if (role !== undefined && role !== 'platform-admin')
-          problems.push(`${where}: admin: true contradicts role ${role}`);
-        role = 'platform-admin';
-      }
-      role ??= 'member';
-      const tenant = u.tenant as string | undefined;
-      if (tenant !== undefined) needTenant(`${where}.tenant`, tenant);
-      else if (role === 'tenant-admin') problems.push(`${where}: a tenant-admin needs a tenant`);
-      users.push({
-        username,
-        kind,
-        ...(password !== undefined && kind === 'user' ? { password } : {}),
-        role,
-        ...(tenant !== undefined ? { tenant } : {}),
-        certificates: ((u.certificates as string[] | undefined) ?? []).map(normalizeCertificate),
-      });
-    }
-  }
-
-  let apiRoots: ApiRootConfig[] | undefined;
-  if (raw.api_roots !== undefined) {
-    apiRoots = [];
-    const paths = new Set<string>();
-    const collectionIds = new Set<string>();
-    for (const [i, r] of (raw.api_roots as Raw[]).entries()) {
-      const path = r.path as string;
-      if (paths.has(path)) problems.push(`api_roots[${i}]: path "${path}" is declared twice`);
-      paths.add(path);
-      const aliases = new Set<string>();
-      const collections: CollectionConfig[] = [];
-      for (const [j, c] of ((r.collections as Raw[] | undefined) ?? []).entries()) {
-        const where = `api_roots[${i}].collections[${j}]`;
-        const id = c.id as string;
-        if (collectionIds.has(id)) problems.push(`${where}: collection id ${id} is declared twice`);
-        collectionIds.add(id);
-        const alias = c.alias as string | undefined;
-        if (alias !== undefined) {
-          if (aliases.has(alias)) problems.push(`${where}: alias "${alias}" is not unique within the API root`);
-          aliases.add(alias);
-        }
-        const grants: GrantConfig[] = [];
-        for (const [k, g] of ((c.grants as Raw[] | undefined) ?? []).entries()) {
-          const at = `${where}.grants[${k}]`;
-          let subject: GrantConfig['subject'];
-          if (g.user !== undefined) {
-            subject = { kind: 'user', id: g.user as string };
-            if (!seenUsers.has(subject.id)) problems.push(`${at}: user "${subject.id}" is not declared under users`);
-          } else if (g.tenant !== undefined) {
-            subject = { kind: 'tenant', id: g.tenant as string };
-            needTenant(at, subject.id);
-          } else {
-            subject = { kind: 'group', id: g.group as string };
-            if (!groupIds.has(subject.id)) problems.push(`${at}: group "${subject.id}" is not declared under groups`);
-          }
-          grants.push({ subject, read: g.read === true, write: g.write === true });
-        }
-        const owner = c.owner as string | undefined;
-        if (owner !== undefined) needTenant(`${where}.owner`, owner);
-        collections.push({
-          id,
-          title: c.title as string,
-          ...(c.description !== undefined ? { description: c.description as string } : {}),
-          ...(alias !== undefined ? { alias } : {}),
-          ...(owner !== undefined ? { owner } : {}),
-          releasability: c.releasability === true,
-          ...(c.policy !== undefined ? { policy: toPolicy(c.policy as Raw) } : {}),
-          grants,
-        });
-      }
-      apiRoots.push({
-        path,
-        title: r.title as string,
-        ...(r.description !== undefined ? { description: r.description as string } : {}),
-        maxContentLength: (r.max_content_length as number | undefined) ?? DEFAULT_MAX_CONTENT_LENGTH,
-        collections,
-      });
-    }
-    if (taxii.default_api_root !== undefined && !paths.has(taxii.default_api_root)) {
-      problems.push(`taxii.default_api_root: "${taxii.default_api_root}" is not one of api_roots`);
-    }
+  const access = parseAccess(raw, env, problems);
+  if (
+    taxii.default_api_root !== undefined &&
+    access.apiRoots &&
+    !access.apiRoots.some((r) => r.path === taxii.default_api_root)
+  ) {
+    problems.push(`taxii.default_api_root: "${taxii.default_api_root}" is not one of api_roots`);
   }
 
   return {
@@ -408,52 +182,13 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       maxPageSize: taxii.max_page_size,
       statusRetentionHours: taxii.status_retention_hours,
     },
-    ...(apiRoots !== undefined ? { apiRoots } : {}),
-    ...(tenants !== undefined ? { tenants } : {}),
-    ...(groups !== undefined ? { groups } : {}),
-    ...(markings !== undefined ? { markings } : {}),
-    ...(users !== undefined ? { users } : {}),
+    ...access,
     ...(env.PALISADE_ADMIN_PASSWORD ? { adminPassword: env.PALISADE_ADMIN_PASSWORD } : {}),
   };
 }
 
-function toPolicy(p: Raw): PolicyConfig {
-  const maxTlp = p.max_tlp === 'white' ? 'clear' : (p.max_tlp as PolicyConfig['maxTlp'] | undefined);
-  return {
-    ...(p.allowed_types !== undefined ? { allowedTypes: [...(p.allowed_types as string[])] } : {}),
-    ...(maxTlp !== undefined ? { maxTlp } : {}),
-    ...(p.provenance !== undefined ? { provenance: p.provenance === true } : {}),
-  };
-}
-
-/** Fingerprints compare as lower-case hex without colons; subject DNs as written. */
-export function normalizeCertificate(c: string): string {
-  const m = /^sha256:([0-9A-Fa-f:]+)$/.exec(c.trim());
-  return m ? `sha256:${(m[1] as string).replace(/:/g, '').toLowerCase()}` : c.trim();
-}
-
 function resolvePath(baseDir: string, p: string): string {
   return isAbsolute(p) ? p : resolve(baseDir, p);
-}
-
-function describeAjvError(e: ErrorObject): string {
-  const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replace(/\//g, '.');
-  switch (e.keyword) {
-    case 'additionalProperties':
-      return `${where}: unknown key "${String(e.params.additionalProperty)}"`;
-    case 'required':
-      return `${where}: missing required key "${String(e.params.missingProperty)}"`;
-    case 'enum':
-      return `${where}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'not':
-      return `${where}: this value is reserved`;
-    case 'if':
-      return `${where}: does not satisfy the rules for its kind`;
-    case 'oneOf':
-      return `${where}: name exactly one of user, tenant or group`;
-    default:
-      return `${where}: ${e.message ?? 'is invalid'}`;
-  }
 }
 
 function deepMerge(target: Raw, source: Raw): Raw {

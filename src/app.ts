@@ -1,6 +1,7 @@
 // The express app. Builds middleware in order and never listens (src/server.ts does).
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import { adminRoutes } from './admin/routes.js';
 import { authenticate } from './auth/http-auth.js';
 import type { Container } from './container.js';
 import { NotFoundError } from './errors.js';
@@ -19,6 +20,8 @@ export function buildApp(c: Container): Express {
   app.use(helmet());
   app.use(requestId());
   app.use(healthRoutes(c.store));
+  // The admin API (/admin/...) before TAXII, whose routes take every other path.
+  app.use(adminRoutes(c.admin, authenticate(c.authenticator, c.throttle, c.log, c.services.audit)));
   // Every other path is TAXII's: authentication first, so unknown URLs answer like hidden ones.
   app.use(
     taxiiRoutes(

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditLog } from './access/audit-log.js';
+import { AdminService } from './admin/admin-service.js';
 import { AccessGate } from './access/gate.js';
 import { Authenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
@@ -28,6 +29,8 @@ export interface Container {
   authenticator: Authenticator;
   throttle: LoginThrottle;
   services: TaxiiServices;
+  /** the admin API (tenants, accounts, tokens, catalog, grants, audit) */
+  admin: AdminService;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,7 @@ export async function createContainer(
       maxKeys: 100_000,
     }),
     services,
+    admin: new AdminService(store, audit, clock),
     close: async () => {
       clearInterval(purge);
       await audit.flush();

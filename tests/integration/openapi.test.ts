@@ -1,7 +1,10 @@
 // openapi.yaml against the running app: the documented routes are the routes express serves, and every
 // documented (operation, status) pair is exercised by a real request whose body, content type and
 // headers are checked against the document (TAXII 2.1 §3.1 media type, §3.2 headers, §3.6 errors).
+// The admin API (/admin/...) is covered the same way by the cases of admin-openapi-cases.ts, run on
+// a second app with tenants, and its request body schemas are those of schemas/admin/*.json.
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
@@ -10,6 +13,7 @@ import type { Express } from 'express';
 import type supertest from 'supertest';
 import { parse } from 'yaml';
 import { buildApp } from '../../src/app.js';
+import { BODY_NAMES, adminSchemaFile } from '../../src/admin/validation.js';
 import { projectRoot } from '../../src/paths.js';
 import { envelope, indicator, intrusionSet, malware } from '../fixtures/builders.js';
 import {
@@ -29,6 +33,16 @@ import {
   type TestApp,
   type TestUser,
 } from '../helpers/test-app.js';
+import { ADMIN_CONFIG, ADMIN_ENV, OPS } from './admin-fixtures.js';
+import {
+  ADMIN_INVALID_QUERY,
+  adminBenignUrl,
+  adminCases,
+  adminRequest,
+  isAdminOp,
+  setUpAdminRecords,
+  type AdminCase,
+} from './admin-openapi-cases.js';
 
 type Json = Record<string, unknown>;
 
@@ -113,8 +127,9 @@ const securedOp = (op: string): boolean => {
 // ---- ajv over the document's components -----------------------------------------------------------
 
 // strict: unknown keywords (typos) in openapi.yaml fail; strictRequired is off because if/then names
-// properties declared by the surrounding schema, which that check cannot see.
-const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true });
+// properties declared by the surrounding schema, which that check cannot see; union types are
+// allowed for the nullable fields of admin merge patches (`type: [string, 'null']`).
+const ajv = new Ajv2020({ strict: true, strictRequired: false, allowUnionTypes: true, allErrors: true });
 ajv.addKeyword('components'); // the wrapper below holds the components; ajv must not treat it as a typo
 ajv.addSchema({ $id: BASE, components: doc.components });
 const validators = new Map<string, ValidateFunction>();
@@ -215,6 +230,8 @@ describe('OpenAPI description (openapi.yaml)', () => {
   let app: TestApp;
   /** an app whose store is closed: readiness must fail */
   let down: TestApp;
+  /** an app with tenants, tenant admins and members, for the admin API */
+  let adminApp: TestApp;
   let statusId = '';
   const indV1 = indicator('oa-ind', '2024-01-01T00:00:00.000Z');
   const indV2 = indicator('oa-ind', '2024-05-01T00:00:00.000Z');
@@ -229,9 +246,12 @@ describe('OpenAPI description (openapi.yaml)', () => {
     statusId = res.body.id as string;
     down = await startTestApp();
     await down.container.store.close();
+    adminApp = await startTestApp({ config: ADMIN_CONFIG, env: ADMIN_ENV });
+    await setUpAdminRecords(adminApp);
   });
   after(async () => {
     await app.close();
+    await adminApp.close();
     await down.close().catch(() => undefined); // its store is already closed
   });
 
@@ -257,7 +277,9 @@ describe('OpenAPI description (openapi.yaml)', () => {
   };
 
   /** The request an operation makes, without credentials or Accept. */
-  const raw = (op: string, path = (url[op] as () => string)()): supertest.Test => {
+  const raw = (op: string, path?: string): supertest.Test => {
+    if (isAdminOp(op)) return adminRequest(app, op, path);
+    path ??= (url[op] as () => string)();
     const [method] = op.split(' ') as [string];
     switch (method) {
       case 'GET':
@@ -278,7 +300,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     return Array.isArray(list) ? list : [];
   };
 
-  const cases: Case[] = [
+  const cases: (Case & Pick<AdminCase, 'body'>)[] = [
     // ---- 2xx -------------------------------------------------------------------------------------------
     { op: OP.discovery, status: 200, what: 'discovery', send: () => as(raw(OP.discovery)) },
     { op: OP.apiRoot, status: 200, what: 'API root', send: () => as(raw(OP.apiRoot)) },
@@ -546,6 +568,9 @@ describe('OpenAPI description (openapi.yaml)', () => {
       what: 'Accept: text/html',
       send: () => raw(op).auth(ANALYST.name, ANALYST.password).set('Accept', 'text/html'),
     })),
+
+    // ---- the admin API ----------------------------------------------------------------------------------
+    ...adminCases(() => adminApp),
   ];
 
   const templateRegExp = (template: string): RegExp =>
@@ -607,7 +632,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
 
     // §3.6 error resource: the status as a string, and the request id as the error id. Outside
     // TAXII (the operations probes) errors are RFC 9457 problem documents carrying the same facts.
-    if (res.status >= 400 && securedOp(c.op)) {
+    if (res.status >= 400 && securedOp(c.op) && !isAdminOp(c.op)) {
       expect(body).to.include({ http_status: String(res.status), error_id: res.headers['x-request-id'] });
     } else if (res.status >= 400) {
       expect(body).to.include({ status: res.status, request_id: res.headers['x-request-id'] });
@@ -655,8 +680,9 @@ describe('OpenAPI description (openapi.yaml)', () => {
       expect(Object.keys(responses(op)).length, `${op} responses`).to.be.above(0);
       for (const status of Object.keys(responses(op))) {
         const content = documentedResponse(op, Number(status))?.content;
-        // TAXII operations answer the TAXII media type; the open operations probes answer JSON.
-        const expected = securedOp(op) ? [TAXII] : [Number(status) >= 400 ? 'application/problem+json' : 'application/json'];
+        // TAXII operations answer the TAXII media type; the admin API and the open operations probes answer JSON.
+        const json = [Number(status) >= 400 ? 'application/problem+json' : 'application/json'];
+        const expected = securedOp(op) && !isAdminOp(op) ? [TAXII] : json;
         if (content !== undefined) expect(Object.keys(deref(content))).to.deep.equal(expected);
       }
     }
@@ -668,7 +694,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     const exercised = [...new Set(cases.map((c) => `${c.op} ${c.status}`))];
     expect(exercised.sort()).to.deep.equal(documentedPairs.sort());
     const errorStatuses = new Set(cases.filter((c) => c.status >= 400).map((c) => c.status));
-    expect([...errorStatuses].sort()).to.deep.equal([400, 401, 403, 404, 405, 406, 413, 415, 422, 503]);
+    expect([...errorStatuses].sort()).to.deep.equal([400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 503]);
   });
 
   for (const c of cases) {
@@ -705,6 +731,38 @@ describe('OpenAPI description (openapi.yaml)', () => {
     expect(new Set(seen).size).to.equal(seen.length);
   });
 
+  it('documents the admin request bodies exactly as schemas/admin/*.json, which validate them', () => {
+    const schemas = deref(deref(doc.components).schemas);
+    const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+    for (const name of BODY_NAMES) {
+      const file = JSON.parse(readFileSync(adminSchemaFile(name), 'utf8')) as Json;
+      delete file.$schema;
+      delete file.$id;
+      const documented = schemas[`Admin${pascal(name)}`];
+      expect(
+        isDeepStrictEqual(documented, file),
+        `components.schemas.Admin${pascal(name)} differs from ${name}.json`,
+      ).to.equal(true);
+    }
+    // Every admin operation with a body names one of them.
+    for (const op of documentedOperations().filter(isAdminOp)) {
+      const body = operation(op).requestBody;
+      if (body === undefined) continue;
+      const ref = String((deref(deref(deref(body).content)['application/json']).schema as Json).$ref);
+      expect(
+        BODY_NAMES.map((n) => `#/components/schemas/Admin${pascal(n)}`),
+        op,
+      ).to.include(ref);
+    }
+  });
+
+  it('the admin request bodies that succeeded match the documented request body', () => {
+    for (const c of cases.filter((x) => isAdminOp(x.op) && x.status < 300 && x.body !== undefined)) {
+      const body = deref(operation(c.op).requestBody);
+      expectValid(deref(deref(body.content)['application/json']).schema, c.body, `${c.op} request body`);
+    }
+  });
+
   it('the query parameters documented per operation are exactly the ones the server honours', async () => {
     // An invalid value is a 400 where the endpoint reads the parameter, and ignored where it does not.
     const invalid: Record<string, string> = {
@@ -715,6 +773,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
       'match[type]': 'Not_A_Type',
       'match[version]': 'sometime',
       'match[spec_version]': 'two',
+      ...ADMIN_INVALID_QUERY,
     };
     const mismatches: string[] = [];
     for (const op of documentedOperations()) {
@@ -725,11 +784,17 @@ describe('OpenAPI description (openapi.yaml)', () => {
       );
       for (const name of documented)
         expect(Object.keys(invalid), `${op} documents an unknown query parameter`).to.include(name);
-      // DELETE goes to an unknown object so that an ignored parameter cannot delete anything (404, not 400).
-      const path = op === OP.del ? objectPath(absent.id) : (url[op] as () => string)();
+      // DELETE goes to an unknown object so that an ignored parameter cannot delete anything (404, not 400);
+      // admin operations send a request that changes nothing (admin-openapi-cases.ts), as a platform admin.
+      const path =
+        op === OP.del ? objectPath(absent.id) : isAdminOp(op) ? adminBenignUrl(op) : (url[op] as () => string)();
       for (const [name, value] of Object.entries(invalid)) {
-        const req = raw(op, `${path}?${name}=${encodeURIComponent(value)}`);
-        const res = securedOp(op) ? await as(req) : await req;
+        const query = `${path}?${name}=${encodeURIComponent(value)}`;
+        const res = isAdminOp(op)
+          ? await adminRequest(adminApp, op, query).auth(OPS.name, OPS.password)
+          : securedOp(op)
+            ? await as(raw(op, query))
+            : await raw(op, query);
         if ((res.status === 400) !== documented.has(name)) mismatches.push(`${op} ${name}: ${res.status}`);
       }
     }

@@ -1,0 +1,171 @@
+// Admin request bodies, validated with ajv against schemas/admin/*.json (the same schemas
+// openapi.yaml documents), typed as below. Every problem is reported at once, as a 400 whose
+// details list them; checks that need the store (does that tenant exist?) add to the same list.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { InvalidRequestError } from '../errors.js';
+import { projectRoot } from '../paths.js';
+import type { Role } from '../store/store.js';
+
+export interface TenantCreate {
+  id: string;
+  name: string;
+}
+export interface TenantUpdate {
+  name?: string;
+}
+export interface GroupCreate {
+  id: string;
+  name?: string;
+  tenants: string[];
+}
+export interface GroupUpdate {
+  name?: string | null;
+  tenants?: string[];
+}
+export interface UserCreate {
+  username: string;
+  kind?: 'user' | 'service';
+  password?: string;
+  role?: Role;
+  tenant?: string;
+  certificates?: string[];
+}
+export interface UserUpdate {
+  password?: string;
+  role?: Role;
+  tenant?: string | null;
+  certificates?: string[];
+}
+export interface TokenCreate {
+  label?: string;
+  expires_at?: string;
+}
+export interface ApiRootCreate {
+  path: string;
+  title: string;
+  description?: string;
+  max_content_length?: number;
+}
+export interface ApiRootUpdate {
+  title?: string;
+  description?: string | null;
+  max_content_length?: number;
+}
+export interface CollectionCreate {
+  id?: string;
+  title: string;
+  description?: string;
+  alias?: string;
+  owner?: string;
+}
+export interface CollectionUpdate {
+  title?: string;
+  description?: string | null;
+  alias?: string | null;
+  owner?: string | null;
+}
+export interface GrantInput {
+  user?: string;
+  tenant?: string;
+  group?: string;
+  read?: boolean;
+  write?: boolean;
+}
+export interface GrantsPut {
+  grants: GrantInput[];
+}
+
+/** Each schema file and the type a valid body has. */
+export interface Bodies {
+  'tenant-create': TenantCreate;
+  'tenant-update': TenantUpdate;
+  'group-create': GroupCreate;
+  'group-update': GroupUpdate;
+  'user-create': UserCreate;
+  'user-update': UserUpdate;
+  'token-create': TokenCreate;
+  'api-root-create': ApiRootCreate;
+  'api-root-update': ApiRootUpdate;
+  'collection-create': CollectionCreate;
+  'collection-update': CollectionUpdate;
+  grants: GrantsPut;
+}
+export type BodyName = keyof Bodies;
+
+export const BODY_NAMES: readonly BodyName[] = [
+  'tenant-create',
+  'tenant-update',
+  'group-create',
+  'group-update',
+  'user-create',
+  'user-update',
+  'token-create',
+  'api-root-create',
+  'api-root-update',
+  'collection-create',
+  'collection-update',
+  'grants',
+];
+
+export const adminSchemaFile = (name: BodyName): string => join(projectRoot, 'schemas', 'admin', `${name}.json`);
+
+// verbose: the schema of a failed keyword is at hand for messages (the `description` of a oneOf);
+// strictRequired is off because the branches of a oneOf require properties declared around them.
+const ajv = new Ajv({
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+  verbose: true,
+  coerceTypes: false,
+});
+const validators = new Map<BodyName, ValidateFunction>(
+  BODY_NAMES.map((name) => [name, ajv.compile(JSON.parse(readFileSync(adminSchemaFile(name), 'utf8')) as object)]),
+);
+
+/** The body typed as `name`, or a 400 listing every way it is not. An absent body counts as `{}`. */
+export function validateBody<N extends BodyName>(name: N, body: unknown): Bodies[N] {
+  const value = body === undefined ? {} : body;
+  const validate = validators.get(name) as ValidateFunction;
+  if (!validate(value)) throw invalid(describeErrors(validate.errors ?? []));
+  return value as Bodies[N];
+}
+
+/** A 400 listing the problems, each `where: what`. */
+export function invalid(problems: readonly string[]): InvalidRequestError {
+  return new InvalidRequestError(`The request body is invalid: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
+  });
+}
+
+function describeErrors(errors: readonly ErrorObject[]): string[] {
+  // The branches of a oneOf fail by design; the oneOf itself says what was meant.
+  const oneOfAt = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.schemaPath));
+  const inBranch = (e: ErrorObject) => [...oneOfAt].some((p) => e.schemaPath.startsWith(`${p}/`));
+  const out = errors.filter((e) => !inBranch(e)).map(describe);
+  return [...new Set(out)];
+}
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(body)' : e.instancePath.slice(1).replace(/\//g, '.');
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${where}: unknown key "${String(e.params.additionalProperty)}"`;
+    case 'required':
+      return `${where}: missing required key "${String(e.params.missingProperty)}"`;
+    case 'enum':
+      return `${where}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'minProperties':
+      return `${where}: name at least one key to change`;
+    case 'not':
+      return `${where}: is reserved`;
+    case 'oneOf': {
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      return `${where}: ${description ?? 'must match exactly one allowed form'}`;
+    }
+    default:
+      return `${where}: ${e.message ?? 'is invalid'}`;
+  }
+}

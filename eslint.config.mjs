@@ -52,8 +52,18 @@ export default tseslint.config(
   },
   // Everything in src/ not named below: no backend, no driver.
   zone(['src/**/*.ts'], [BACKENDS, DRIVERS], {
-    ignores: ['src/store/**', 'src/stix/**', 'src/access/**', 'src/ingest/**', ...SERVICES],
+    ignores: ['src/store/**', 'src/stix/**', 'src/access/**', 'src/ingest/**', 'src/admin/**', ...SERVICES],
   }),
+  // The admin service is shared by the HTTP routes and the CLI: only routes.ts knows HTTP.
+  zone(
+    ['src/admin/**/*.ts'],
+    [BACKENDS, DRIVERS, ban('(^|/)(http|taxii)/', 'The admin service knows no HTTP; routes.ts does.')],
+    {
+      paths: NO_HTTP_PATHS,
+      ignores: ['src/admin/routes.ts'],
+    },
+  ),
+  zone(['src/admin/routes.ts'], [BACKENDS, DRIVERS]),
   zone(['src/store/*.ts'], [HTTP_LAYERS, BACKENDS, DRIVERS], {
     paths: NO_HTTP_PATHS,
     ignores: ['src/store/open-store.ts'],

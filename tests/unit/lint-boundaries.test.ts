@@ -41,6 +41,9 @@ describe('architecture boundaries (lint)', function () {
     ['src/container.ts', "import { x } from './store/sqlite/sqlite-store.js';", /only store\/open-store.ts/],
     ['src/taxii/routes/taxii-routes.ts', "import { x } from 'better-sqlite3';", /Database drivers/],
     ['src/http/error-middleware.ts', "import { x } from 'mongodb';", /Database drivers/],
+    ['src/admin/admin-service.ts', "import { x } from 'express';", /express/],
+    ['src/admin/tenancy-admin.ts', "import { x } from '../http/responders.js';", /knows no HTTP/],
+    ['src/admin/context.ts', "import { x } from '../store/sqlite/sqlite-store.js';", /only store\/open-store.ts/],
   ];
   for (const [file, line, why] of refused) {
     it(`refuses in ${file}: ${line}`, async () => {
@@ -56,6 +59,7 @@ describe('architecture boundaries (lint)', function () {
     ['src/container.ts', "import { x } from './store/open-store.js';"],
     ['src/taxii/routes/taxii-routes.ts', "import { x } from 'express';"],
     ['src/taxii/objects-service.ts', "import { x } from '../access/gate.js';"],
+    ['src/admin/routes.ts', "import { x } from 'express';"],
   ];
   for (const [file, line] of allowed) {
     it(`allows in ${file}: ${line}`, async () => {

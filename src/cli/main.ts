@@ -1,14 +1,24 @@
 #!/usr/bin/env node
 // The `palisade` command. Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load-config.js';
 import { ConfigError, StoreVersionError } from '../errors.js';
-import { startServer } from '../server.js';
+import { isAdminNoun, runAdminCommand } from './admin-commands.js';
 
 const USAGE = `Usage: palisade <command> [options]
 
 Commands:
-  serve     start the TAXII 2.1 server
+  serve       start the TAXII 2.1 server
+  tenant      list, show, create, update, delete tenants
+  group       list, show, create, update, delete groups of tenants
+  user        list, show, create, update, delete accounts; passwd sets a password
+  token       list, create, revoke the API tokens of an account
+  api-root    list, show, create, update, delete API roots
+  collection  list, show, create, update, delete collections
+  grant       list or set the grants on a collection
+
+The administration commands work on the store directly (bootstrap, recovery), as a platform
+admin named cli:<os user>, and every change is audited. Run palisade <command> --help for usage.
+They take --config, --data-dir, --store and --mongodb-uri as serve does, and --json.
 
 Options for serve (environment variable in brackets):
   --config FILE      YAML or JSON configuration file      [PALISADE_CONFIG]
@@ -29,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (isAdminNoun(command)) return runAdminCommand(command, rest);
   if (command !== 'serve') {
     process.stderr.write(`palisade: unknown command "${command}"\n\n${USAGE}`);
     return 2;
@@ -60,6 +71,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Loaded only for serve: the administration commands and usage errors need none of it.
+  const { loadConfig } = await import('../config/load-config.js');
+  const { startServer } = await import('../server.js');
   let config;
   try {
     config = loadConfig(process.env, {

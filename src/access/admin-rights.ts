@@ -7,7 +7,10 @@
 // - Tenant admins see the directory of tenants and groups (a grant names them), manage the accounts
 //   of their own tenant and their tokens (never a platform admin's, never in another tenant), and
 //   the grants on collections their tenant owns; they see those collections and the API roots that
-//   hold them, and the audit records of their own tenant.
+//   hold them, and the audit records of their own tenant. They read the marking bindings too (a
+//   binding names a marking and tenants and groups, which the directory shows anyway, and tells a
+//   tenant admin who receives what its tenant marks) but may not change them: a binding acts on
+//   the collections of every tenant.
 // - Members, and tenant admins without a tenant, may do nothing here: 403 on every admin request.
 import type { Principal } from '../auth/principal.js';
 import { ForbiddenError, NotFoundError } from '../errors.js';
@@ -28,7 +31,7 @@ export class AdminRights {
     throw new ForbiddenError('The admin API is for platform and tenant administrators.');
   }
 
-  /** Changes to tenants, groups, API roots and collections: platform admins only. */
+  /** Changes to tenants, groups, marking bindings, API roots and collections: platform admins only. */
   requirePlatform(p: Principal, what: string): void {
     if (this.scope(p).kind !== 'platform') throw new ForbiddenError(`Only platform administrators may ${what}.`);
   }

@@ -1,5 +1,5 @@
-// The admin API as a service: tenants, groups, accounts and tokens, API roots, collections, grants
-// and the audit trail, for whoever a context names. No HTTP here, so the routes (routes.ts) and a
+// The admin API as a service: tenants, groups, accounts and tokens, API roots, collections, grants,
+// marking bindings and the audit trail, for whoever a context names. No HTTP here, so the routes (routes.ts) and a
 // future CLI share every rule: rights (access/admin-rights.ts) first, then the body, validated
 // against schemas/admin/*.json, then the store. Every change is on record (context.ts).
 //
@@ -17,6 +17,7 @@ import { AuditAdmin } from './audit-admin.js';
 import { ApiRootsAdmin, CollectionsAdmin } from './catalog-admin.js';
 import { ChangeRecorder, type AdminDeps } from './context.js';
 import { GrantsAdmin } from './grants-admin.js';
+import { MarkingsAdmin } from './markings-admin.js';
 import { GroupsAdmin, TenantsAdmin } from './tenancy-admin.js';
 
 export type { AdminContext } from './context.js';
@@ -29,6 +30,7 @@ export class AdminService {
   readonly apiRoots: ApiRootsAdmin;
   readonly collections: CollectionsAdmin;
   readonly grants: GrantsAdmin;
+  readonly markings: MarkingsAdmin;
   readonly audit: AuditAdmin;
 
   constructor(store: Store, auditLog: AuditLog, clock: Clock, rights: AdminRights = new AdminRights()) {
@@ -40,6 +42,7 @@ export class AdminService {
     this.apiRoots = new ApiRootsAdmin(d);
     this.collections = new CollectionsAdmin(d, this.apiRoots);
     this.grants = new GrantsAdmin(d);
+    this.markings = new MarkingsAdmin(d);
     this.audit = new AuditAdmin(d, auditLog);
   }
 }

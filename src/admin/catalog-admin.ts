@@ -2,11 +2,13 @@
 // admins see the collections their tenant owns and the API roots holding them. Deleting retires:
 // a collection's objects stay stored, unreachable, and an API root must be empty first (409).
 // A collection created with the id of a retired one brings it back, with the objects it holds.
+// Releasability and the write policy take effect on the next TAXII request: the gate reads them then.
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MAX_CONTENT_LENGTH } from '../config/load-config.js';
 import { ConflictError } from '../errors.js';
 import type { ApiRootRecord, CollectionRecord, NewCollection } from '../store/store.js';
 import { adminPath, assertNotDeclared, without, type AdminContext, type AdminDeps } from './context.js';
+import { patchPolicy, policyOf } from './policy-input.js';
 import { invalid, validateBody } from './validation.js';
 import { apiRootView, collectionView, type ApiRootView, type CollectionView } from './views.js';
 
@@ -131,6 +133,7 @@ export class CollectionsAdmin {
       if (holder || (await catalog.getCollection(path, id)))
         throw new ConflictError(`A collection with the id ${id} exists already.`);
       await this.checkAlias(path, id, input.alias);
+      const policy = policyOf(input.policy);
       const record: NewCollection = {
         id,
         apiRoot: path,
@@ -138,6 +141,8 @@ export class CollectionsAdmin {
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(input.alias !== undefined ? { alias: input.alias } : {}),
         ...(input.owner !== undefined ? { owner: input.owner } : {}),
+        ...(input.releasability === true ? { releasability: true } : {}),
+        ...(policy !== undefined ? { policy } : {}),
         source: 'admin',
       };
       await catalog.putCollection(record);
@@ -161,13 +166,17 @@ export class CollectionsAdmin {
       const owner = merged('owner');
       if (input.owner !== undefined) await this.checkOwner(owner);
       if (alias !== existing.alias) await this.checkAlias(path, existing.id, alias);
-      const rest = without(existing, 'description', 'alias', 'owner');
+      const rest = without(existing, 'description', 'alias', 'owner', 'releasability', 'policy');
+      const releasability = input.releasability ?? existing.releasability === true;
+      const policy = patchPolicy(existing.policy, input.policy);
       const record: NewCollection = {
         ...rest,
         ...(input.title !== undefined ? { title: input.title } : {}),
         ...(description !== undefined ? { description } : {}),
         ...(alias !== undefined ? { alias } : {}),
         ...(owner !== undefined ? { owner } : {}),
+        ...(releasability ? { releasability: true } : {}),
+        ...(policy !== undefined ? { policy } : {}),
       };
       await this.d.store.catalog.putCollection(record);
       return collectionView((await this.d.store.catalog.getCollection(path, existing.id)) as CollectionRecord);

@@ -195,6 +195,20 @@ export function adminRoutes(admin: AdminService, authenticate: RequestHandler): 
     )
     .all(notAllowed('GET, PUT'));
 
+  // ---- marking bindings (releasability) -------------------------------------------------------------
+  r.route('/admin/markings')
+    .get(handle(async (req, res) => ok(res, { markings: await admin.markings.list(ctx(req, res)) })))
+    .all(notAllowed('GET'));
+  r.route('/admin/markings/:marking')
+    .get(handle(async (req, res) => ok(res, await admin.markings.get(ctx(req, res), param(req, 'marking')))))
+    .put(
+      handle(async (req, res) => ok(res, await admin.markings.replace(ctx(req, res), param(req, 'marking'), req.body))),
+    )
+    .delete(
+      handle(async (req, res) => noContent(res, await admin.markings.delete(ctx(req, res), param(req, 'marking')))),
+    )
+    .all(notAllowed('GET, PUT, DELETE'));
+
   // ---- audit trail -----------------------------------------------------------------------------------
   r.route('/admin/audit')
     .get(handle(async (req, res) => ok(res, await admin.audit.query(ctx(req, res), auditParams(req)))))

@@ -1,6 +1,12 @@
 // Tenants and groups of tenants. Everyone who administers something may read them (a grant names
 // tenants and groups); only platform admins change them. A tenant still holding accounts or owning
-// collections cannot be deleted (409): its accounts would keep a tenant that no longer exists.
+// collections cannot be deleted (409): its accounts would keep a tenant that no longer exists. Nor
+// can a tenant or group a marking binding names: dropping it from the binding could leave the
+// marking bound to nobody, which restricts nobody, and a tenant made later under the same id would
+// inherit what the binding releases to it.
+//
+// A tenant's identities are the STIX identities that speak for it (provenance policies). One
+// identity speaks for one tenant (409 otherwise), or two tenants could publish in each other's name.
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { GroupRecord, TenantRecord } from '../store/store.js';
 import { adminPath, assertNotDeclared, without, type AdminContext, type AdminDeps } from './context.js';
@@ -36,7 +42,14 @@ export class TenantsAdmin {
       rec.at({ target: adminPath('tenants', input.id) });
       if (await this.d.store.tenancy.getTenant(input.id))
         throw new ConflictError(`The tenant "${input.id}" exists already.`);
-      const record: TenantRecord = { id: input.id, name: input.name, source: 'admin' };
+      const identities = [...(input.identities ?? [])].sort();
+      await this.checkIdentities(input.id, identities);
+      const record: TenantRecord = {
+        id: input.id,
+        name: input.name,
+        ...(identities.length > 0 ? { identities } : {}),
+        source: 'admin',
+      };
       await this.d.store.tenancy.putTenant(record);
       return tenantView(record);
     });
@@ -49,7 +62,13 @@ export class TenantsAdmin {
       assertNotDeclared(existing, `The tenant "${id}"`);
       const input = validateBody('tenant-update', body);
       rec.note({ changed: Object.keys(input) });
-      const record: TenantRecord = { ...existing, ...(input.name !== undefined ? { name: input.name } : {}) };
+      const identities = [...(input.identities ?? existing.identities ?? [])].sort();
+      if (input.identities !== undefined) await this.checkIdentities(id, identities);
+      const record: TenantRecord = {
+        ...without(existing, 'identities'),
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(identities.length > 0 ? { identities } : {}),
+      };
       await this.d.store.tenancy.putTenant(record);
       return tenantView(record);
     });
@@ -62,14 +81,32 @@ export class TenantsAdmin {
       assertNotDeclared(existing, `The tenant "${id}"`);
       const accounts = (await this.d.store.identity.listUsers()).filter((u) => u.tenant === id).length;
       const owned = (await this.d.store.catalog.listAllCollections()).filter((c) => c.owner === id).length;
-      if (accounts > 0 || owned > 0)
-        throw new ConflictError(
-          `The tenant "${id}" still has ${accounts} account(s) and owns ${owned} collection(s); move or delete them first.`,
-          { details: { accounts, collections: owned } },
-        );
+      const markings = await bindingsNaming(this.d, 'tenant', id);
+      const uses = [
+        ...(accounts > 0 ? [`has ${accounts} account(s)`] : []),
+        ...(owned > 0 ? [`owns ${owned} collection(s)`] : []),
+        ...(markings > 0 ? [`is named by ${markings} marking binding(s)`] : []),
+      ];
+      if (uses.length > 0)
+        throw new ConflictError(`The tenant "${id}" still ${uses.join(', ')}; move, change or delete them first.`, {
+          details: { accounts, collections: owned, markings },
+        });
       await this.d.store.tenancy.deleteTenant(id);
       await this.d.store.grants.deleteGrantsOf({ kind: 'tenant', id });
     });
+  }
+
+  /** 409 when an identity already speaks for another tenant. */
+  private async checkIdentities(id: string, identities: readonly string[]): Promise<void> {
+    if (identities.length === 0) return;
+    const wanted = new Set(identities);
+    for (const t of await this.d.store.tenancy.listTenants()) {
+      const taken = t.id === id ? undefined : (t.identities ?? []).find((i) => wanted.has(i));
+      if (taken !== undefined)
+        throw new ConflictError(`The identity ${taken} speaks for the tenant "${t.id}" already.`, {
+          details: { identity: taken, tenant: t.id },
+        });
+    }
   }
 }
 
@@ -136,6 +173,11 @@ export class GroupsAdmin {
       const existing = await this.find(ctx, id);
       this.d.rights.requirePlatform(ctx.principal, 'delete groups');
       assertNotDeclared(existing, `The group "${id}"`);
+      const markings = await bindingsNaming(this.d, 'group', id);
+      if (markings > 0)
+        throw new ConflictError(`The group "${id}" is named by ${markings} marking binding(s); change them first.`, {
+          details: { markings },
+        });
       await this.d.store.tenancy.deleteGroup(id);
       await this.d.store.grants.deleteGrantsOf({ kind: 'group', id });
     });
@@ -146,4 +188,10 @@ export class GroupsAdmin {
     const problems = ids.flatMap((t, i) => (known.has(t) ? [] : [`tenants.${i}: there is no tenant "${t}"`]));
     if (problems.length > 0) throw invalid(problems);
   }
+}
+
+/** How many marking bindings name the tenant or group. */
+async function bindingsNaming(d: AdminDeps, kind: 'tenant' | 'group', id: string): Promise<number> {
+  const bindings = await d.store.markings.listBindings();
+  return bindings.filter((b) => b.subjects.some((s) => s.kind === kind && s.id === id)).length;
 }

@@ -11,9 +11,11 @@ import type { Role } from '../store/store.js';
 export interface TenantCreate {
   id: string;
   name: string;
+  identities?: string[];
 }
 export interface TenantUpdate {
   name?: string;
+  identities?: string[];
 }
 export interface GroupCreate {
   id: string;
@@ -53,18 +55,31 @@ export interface ApiRootUpdate {
   description?: string | null;
   max_content_length?: number;
 }
+/** A TLP level as a policy names it; TLP 1.0 `white` is TLP 2.0 `clear`. */
+export type TlpInput = 'clear' | 'white' | 'green' | 'amber' | 'amber+strict' | 'red';
+export interface PolicyInput {
+  allowed_types?: string[];
+  max_tlp?: TlpInput;
+  provenance?: boolean;
+}
+/** A merge patch of a policy: null lifts a part. */
+export type PolicyPatch = { [K in keyof PolicyInput]?: PolicyInput[K] | null };
 export interface CollectionCreate {
   id?: string;
   title: string;
   description?: string;
   alias?: string;
   owner?: string;
+  releasability?: boolean;
+  policy?: PolicyInput;
 }
 export interface CollectionUpdate {
   title?: string;
   description?: string | null;
   alias?: string | null;
   owner?: string | null;
+  releasability?: boolean;
+  policy?: PolicyPatch | null;
 }
 export interface GrantInput {
   user?: string;
@@ -75,6 +90,10 @@ export interface GrantInput {
 }
 export interface GrantsPut {
   grants: GrantInput[];
+}
+export interface MarkingBindingPut {
+  tenants?: string[];
+  groups?: string[];
 }
 
 /** Each schema file and the type a valid body has. */
@@ -91,6 +110,7 @@ export interface Bodies {
   'collection-create': CollectionCreate;
   'collection-update': CollectionUpdate;
   grants: GrantsPut;
+  'marking-binding': MarkingBindingPut;
 }
 export type BodyName = keyof Bodies;
 
@@ -107,6 +127,7 @@ export const BODY_NAMES: readonly BodyName[] = [
   'collection-create',
   'collection-update',
   'grants',
+  'marking-binding',
 ];
 
 export const adminSchemaFile = (name: BodyName): string => join(projectRoot, 'schemas', 'admin', `${name}.json`);
@@ -127,10 +148,20 @@ const validators = new Map<BodyName, ValidateFunction>(
 
 /** The body typed as `name`, or a 400 listing every way it is not. An absent body counts as `{}`. */
 export function validateBody<N extends BodyName>(name: N, body: unknown): Bodies[N] {
+  const checked = checkBody(name, body);
+  if (!checked.ok) throw invalid(checked.problems);
+  return checked.value;
+}
+
+/** The body typed as `name`, or every way it is not: for callers that have problems of their own to add. */
+export function checkBody<N extends BodyName>(
+  name: N,
+  body: unknown,
+): { ok: true; value: Bodies[N] } | { ok: false; problems: string[] } {
   const value = body === undefined ? {} : body;
   const validate = validators.get(name) as ValidateFunction;
-  if (!validate(value)) throw invalid(describeErrors(validate.errors ?? []));
-  return value as Bodies[N];
+  if (!validate(value)) return { ok: false, problems: describeErrors(validate.errors ?? []) };
+  return { ok: true, value: value as Bodies[N] };
 }
 
 /** A 400 listing the problems, each `where: what`. */

@@ -4,9 +4,11 @@ import { formatMicros } from '../stix/timestamps.js';
 import type {
   ApiRootRecord,
   AuditRecord,
+  CollectionPolicy,
   CollectionRecord,
   GrantRecord,
   GroupRecord,
+  MarkingBinding,
   Source,
   TenantRecord,
   TokenRecord,
@@ -16,9 +18,16 @@ import type {
 export interface TenantView {
   id: string;
   name: string;
+  /** STIX identities that speak for the tenant (provenance), sorted */
+  identities: string[];
   source: Source;
 }
-export const tenantView = (t: TenantRecord): TenantView => ({ id: t.id, name: t.name, source: t.source });
+export const tenantView = (t: TenantRecord): TenantView => ({
+  id: t.id,
+  name: t.name,
+  identities: [...(t.identities ?? [])].sort(),
+  source: t.source,
+});
 
 export interface GroupView {
   id: string;
@@ -90,17 +99,59 @@ export interface CollectionView {
   alias?: string;
   owner?: string;
   media_types: string[];
+  releasability: boolean;
+  policy?: PolicyView;
   source: Source;
 }
-export const collectionView = (c: CollectionRecord): CollectionView => ({
-  id: c.id,
-  api_root: c.apiRoot,
-  title: c.title,
-  ...(c.description !== undefined ? { description: c.description } : {}),
-  ...(c.alias !== undefined ? { alias: c.alias } : {}),
-  ...(c.owner !== undefined ? { owner: c.owner } : {}),
-  media_types: [...c.mediaTypes],
-  source: c.source,
+export const collectionView = (c: CollectionRecord): CollectionView => {
+  const policy = c.policy !== undefined ? policyView(c.policy) : undefined;
+  return {
+    id: c.id,
+    api_root: c.apiRoot,
+    title: c.title,
+    ...(c.description !== undefined ? { description: c.description } : {}),
+    ...(c.alias !== undefined ? { alias: c.alias } : {}),
+    ...(c.owner !== undefined ? { owner: c.owner } : {}),
+    media_types: [...c.mediaTypes],
+    releasability: c.releasability === true,
+    ...(policy !== undefined ? { policy } : {}),
+    source: c.source,
+  };
+};
+
+/** A write policy as the configuration file writes it; a policy without any part is no policy. */
+export interface PolicyView {
+  allowed_types?: string[];
+  max_tlp?: NonNullable<CollectionPolicy['maxTlp']>;
+  provenance?: boolean;
+}
+function policyView(p: CollectionPolicy): PolicyView | undefined {
+  const out: PolicyView = {
+    ...(p.allowedTypes !== undefined ? { allowed_types: [...p.allowedTypes] } : {}),
+    ...(p.maxTlp !== undefined ? { max_tlp: p.maxTlp } : {}),
+    ...(p.provenance !== undefined ? { provenance: p.provenance } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A marking binding as the configuration file writes it: `{ id, tenants: [...], groups: [...] }`. */
+export interface MarkingView {
+  id: string;
+  tenants: string[];
+  groups: string[];
+  source: Source;
+}
+export const markingView = (b: MarkingBinding): MarkingView => ({
+  id: b.markingId,
+  tenants: b.subjects
+    .filter((s) => s.kind === 'tenant')
+    .map((s) => s.id)
+    .sort(),
+  groups: b.subjects
+    .filter((s) => s.kind === 'group')
+    .map((s) => s.id)
+    .sort(),
+  source: b.source,
 });
 
 /** A grant as the configuration file writes it: `{ tenant: de-bsi, read: true, write: false }`. */

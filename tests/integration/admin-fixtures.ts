@@ -1,11 +1,16 @@
-// Shared by the admin API suites: a configuration with three tenants, a group, a platform admin,
-// two tenant admins and members, and collections owned by two tenants; and a JSON client.
+// Shared by the admin API suites: a configuration with three tenants (one with a STIX identity), a
+// group, a marking binding, a platform admin, two tenant admins and members, and collections owned
+// by two tenants; and a JSON client.
 import type supertest from 'supertest';
 import type { TestApp, TestUser } from '../helpers/test-app.js';
 
 export const EU_WIDE = '5b1c2f6c-7c1e-4e2a-9a3c-0d3f2b8c9e12';
 export const FR_DROP = '7d2e3f4a-1b2c-4d3e-8f4a-5b6c7d8e9f01';
 export const UNKNOWN_COLLECTION = '00000000-0000-4000-8000-000000000000';
+/** A marking the configuration file binds to the group eu-member-states. */
+export const FILE_MARKING = 'marking-definition--1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+/** The STIX identity the file gives de-bsi. */
+export const DE_IDENTITY = 'identity--1b8d4a36-6b36-4c2d-9d2e-6a2b1f0c1d01';
 
 export const OPS: TestUser = { name: 'ops', password: 'ops-password-1' };
 export const DE_ADMIN: TestUser = { name: 'de-admin', password: 'de-admin-password' };
@@ -24,11 +29,13 @@ export const ADMIN_ENV = {
 export const ADMIN_CONFIG = `
 auth: { failure_limit: 1000 }
 tenants:
-  - { id: de-bsi, name: Germany (BSI) }
+  - { id: de-bsi, name: Germany (BSI), identities: [${DE_IDENTITY}] }
   - { id: fr-anssi, name: France (ANSSI) }
   - { id: it-acn, name: Italy (ACN) }
 groups:
   - { id: eu-member-states, tenants: [de-bsi, fr-anssi, it-acn] }
+markings:
+  - { id: ${FILE_MARKING}, groups: [eu-member-states] }
 users:
   - { username: ops, role: platform-admin, password_env: PW_OPS }
   - { username: de-admin, tenant: de-bsi, role: tenant-admin, password_env: PW_DE_ADMIN }

@@ -3,8 +3,8 @@
 // (admin-fixtures.ts) and the records of admin-openapi-targets.ts.
 import type supertest from 'supertest';
 import type { TestApp, TestUser } from '../helpers/test-app.js';
-import { DE, DE_ADMIN, EU_WIDE, FR_DROP, OPS } from './admin-fixtures.js';
-import { ADMIN_OP, NO_COL, OA_COL, request, target } from './admin-openapi-targets.js';
+import { DE, DE_ADMIN, DE_IDENTITY, EU_WIDE, FILE_MARKING, FR_DROP, OPS } from './admin-fixtures.js';
+import { ADMIN_OP, NO_COL, NO_MARKING, OA_COL, OA_MARKING, request, target } from './admin-openapi-targets.js';
 
 export {
   ADMIN_INVALID_QUERY,
@@ -80,6 +80,8 @@ export function adminCases(app: () => TestApp): AdminCase[] {
       },
     },
     code(ADMIN_OP.tenants, 200, '/admin/tenants', 'the directory, as a tenant admin', undefined, DE_ADMIN),
+    code(ADMIN_OP.markings, 200, '/admin/markings', 'the bindings, as a tenant admin', undefined, DE_ADMIN),
+    code(ADMIN_OP.marking, 200, `/admin/markings/${FILE_MARKING}`, 'a binding of the file', undefined, DE_ADMIN),
 
     // ---- 400 -------------------------------------------------------------------------------------------
     bad(ADMIN_OP.createTenant, '/admin/tenants', { id: 'Not Valid' }, 'bad id, no name'),
@@ -94,6 +96,13 @@ export function adminCases(app: () => TestApp): AdminCase[] {
     bad(ADMIN_OP.createCollection, '/admin/api-roots/oa-root/collections', { title: '' }, 'empty title'),
     bad(ADMIN_OP.updateCollection, `/admin/api-roots/oa-root/collections/${OA_COL}`, { alias: '-x' }, 'bad alias'),
     bad(ADMIN_OP.replaceGrants, `/admin/collections/${OA_COL}/grants`, { grants: [{ read: true }] }, 'no subject'),
+    bad(ADMIN_OP.bindMarking, `/admin/markings/${OA_MARKING}`, { tenants: ['nowhere'], groups: [] }, 'unknown tenant'),
+    bad(
+      ADMIN_OP.createCollection,
+      '/admin/api-roots/oa-root/collections',
+      { title: 'x', policy: { max_tlp: 'pink' } },
+      'bad TLP',
+    ),
     bad(ADMIN_OP.audit, '/admin/audit?from=yesterday', undefined, 'malformed from'),
 
     // ---- 401, 403, 405 on every operation; 415 on every operation with a body ----------------------------
@@ -167,8 +176,18 @@ export function adminCases(app: () => TestApp): AdminCase[] {
       DE_ADMIN,
     ),
 
+    code(ADMIN_OP.marking, 404, `/admin/markings/${NO_MARKING}`, 'a marking without a binding'),
+    code(ADMIN_OP.unbindMarking, 404, `/admin/markings/${NO_MARKING}`, 'a marking without a binding'),
+
     // ---- 409 -------------------------------------------------------------------------------------------
     code(ADMIN_OP.createTenant, 409, '/admin/tenants', 'id taken', { id: 'de-bsi', name: 'x' }),
+    code(ADMIN_OP.createTenant, 409, '/admin/tenants', 'identity of another tenant', {
+      id: 'oa-thief',
+      name: 'x',
+      identities: [DE_IDENTITY],
+    }),
+    code(ADMIN_OP.bindMarking, 409, `/admin/markings/${FILE_MARKING}`, 'declared in the file', { tenants: ['de-bsi'] }),
+    code(ADMIN_OP.unbindMarking, 409, `/admin/markings/${FILE_MARKING}`, 'declared in the file'),
     code(ADMIN_OP.updateTenant, 409, '/admin/tenants/de-bsi', 'declared in the file', { name: 'x' }),
     code(ADMIN_OP.deleteTenant, 409, '/admin/tenants/de-bsi', 'declared in the file'),
     code(ADMIN_OP.createGroup, 409, '/admin/groups', 'id taken', { id: 'eu-member-states', tenants: [] }),

@@ -3,7 +3,7 @@
 // per operation for the checks of openapi.test.ts that walk every operation.
 import type supertest from 'supertest';
 import type { TestApp } from '../helpers/test-app.js';
-import { EU_WIDE, adminClient } from './admin-fixtures.js';
+import { EU_WIDE, FILE_MARKING, adminClient } from './admin-fixtures.js';
 
 export const ADMIN_OP = {
   tenants: 'GET /admin/tenants',
@@ -36,6 +36,10 @@ export const ADMIN_OP = {
   deleteCollection: 'DELETE /admin/api-roots/{api_root}/collections/{collection_id}',
   grants: 'GET /admin/collections/{collection_id}/grants',
   replaceGrants: 'PUT /admin/collections/{collection_id}/grants',
+  markings: 'GET /admin/markings',
+  marking: 'GET /admin/markings/{marking_id}',
+  bindMarking: 'PUT /admin/markings/{marking_id}',
+  unbindMarking: 'DELETE /admin/markings/{marking_id}',
   audit: 'GET /admin/audit',
 } as const;
 
@@ -55,6 +59,9 @@ export const ADMIN_INVALID_QUERY: Record<string, string> = {
 export const OA_COL = '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f';
 const OA_DOOMED_COL = '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f70';
 export const NO_COL = '00000000-0000-4000-8000-000000000000';
+export const OA_MARKING = 'marking-definition--0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e';
+const OA_DOOMED_MARKING = 'marking-definition--0a0a0a0a-1b1b-4c2c-8d3d-5f5f5f5f5f5f';
+export const NO_MARKING = 'marking-definition--0a0a0a0a-1b1b-4c2c-8d3d-000000000000';
 let oaToken = '';
 
 /** The records the cases act on, made through the API as a platform admin. */
@@ -73,6 +80,10 @@ export async function setUpAdminRecords(app: TestApp): Promise<void> {
   for (const path of ['oa-root', 'oa-doomed-root']) await ok(api.post('/admin/api-roots', { path, title: path }));
   for (const id of [OA_COL, OA_DOOMED_COL])
     await ok(api.post('/admin/api-roots/oa-root/collections', { id, title: id, owner: 'de-bsi' }));
+  for (const id of [OA_MARKING, OA_DOOMED_MARKING]) {
+    const res = await api.put(`/admin/markings/${id}`, { tenants: ['de-bsi'] });
+    if (res.status !== 200) throw new Error(`setting up the admin cases: ${res.status} ${res.text}`);
+  }
 }
 
 export interface Target {
@@ -88,13 +99,13 @@ const TARGETS: Record<string, Target> = {
   [ADMIN_OP.tenants]: { url: '/admin/tenants', benign: { url: '/admin/tenants' } },
   [ADMIN_OP.createTenant]: {
     url: '/admin/tenants',
-    body: { id: 'oa-new', name: 'New' },
+    body: { id: 'oa-new', name: 'New', identities: ['identity--0a0a0a0a-1b1b-4c2c-8d3d-6a6a6a6a6a6a'] },
     benign: { url: '/admin/tenants', body: { id: 'de-bsi', name: 'x' } },
   },
   [ADMIN_OP.tenant]: { url: '/admin/tenants/oa-tenant', benign: { url: '/admin/tenants/oa-tenant' } },
   [ADMIN_OP.updateTenant]: {
     url: '/admin/tenants/oa-tenant',
-    body: { name: 'Renamed' },
+    body: { name: 'Renamed', identities: ['identity--0a0a0a0a-1b1b-4c2c-8d3d-7b7b7b7b7b7b'] },
     benign: { url: '/admin/tenants/de-bsi', body: { name: 'x' } },
   },
   [ADMIN_OP.deleteTenant]: { url: '/admin/tenants/oa-doomed', benign: { url: '/admin/tenants/oa-nobody' } },
@@ -155,7 +166,14 @@ const TARGETS: Record<string, Target> = {
   },
   [ADMIN_OP.createCollection]: {
     url: '/admin/api-roots/oa-root/collections',
-    body: { title: 'New', description: 'x', alias: 'oa-new', owner: 'fr-anssi' },
+    body: {
+      title: 'New',
+      description: 'x',
+      alias: 'oa-new',
+      owner: 'fr-anssi',
+      releasability: true,
+      policy: { allowed_types: ['indicator'], max_tlp: 'white', provenance: true },
+    },
     benign: { url: '/admin/api-roots/oa-nowhere/collections', body: { title: 'x' } },
   },
   [ADMIN_OP.collection]: {
@@ -164,7 +182,13 @@ const TARGETS: Record<string, Target> = {
   },
   [ADMIN_OP.updateCollection]: {
     url: `/admin/api-roots/oa-root/collections/${OA_COL}`,
-    body: { title: 'Renamed', alias: 'oa-col', owner: null },
+    body: {
+      title: 'Renamed',
+      alias: 'oa-col',
+      owner: null,
+      releasability: true,
+      policy: { allowed_types: null, max_tlp: 'amber+strict', provenance: false },
+    },
     benign: { url: `/admin/api-roots/eu/collections/${EU_WIDE}`, body: { title: 'x' } },
   },
   [ADMIN_OP.deleteCollection]: {
@@ -184,6 +208,17 @@ const TARGETS: Record<string, Target> = {
       ],
     },
     benign: { url: `/admin/collections/${OA_COL}/grants`, body: { grants: [] } },
+  },
+  [ADMIN_OP.markings]: { url: '/admin/markings', benign: { url: '/admin/markings' } },
+  [ADMIN_OP.marking]: { url: `/admin/markings/${OA_MARKING}`, benign: { url: `/admin/markings/${OA_MARKING}` } },
+  [ADMIN_OP.bindMarking]: {
+    url: `/admin/markings/${OA_MARKING}`,
+    body: { tenants: ['fr-anssi', 'de-bsi'], groups: ['eu-member-states'] },
+    benign: { url: `/admin/markings/${FILE_MARKING}`, body: { tenants: ['de-bsi'] } },
+  },
+  [ADMIN_OP.unbindMarking]: {
+    url: `/admin/markings/${OA_DOOMED_MARKING}`,
+    benign: { url: `/admin/markings/${NO_MARKING}` },
   },
   [ADMIN_OP.audit]: { url: '/admin/audit', benign: { url: '/admin/audit' } },
 };

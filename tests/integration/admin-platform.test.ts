@@ -30,7 +30,7 @@ describe('Admin API: a platform admin manages everything', function () {
   it('tenants: create, read, list, change, delete', async () => {
     const created = await api.post('/admin/tenants', { id: 'nl-ncsc', name: 'Netherlands' }).expect(201);
     expect(created.headers['content-type']).to.equal('application/json');
-    expect(created.body).to.deep.equal({ id: 'nl-ncsc', name: 'Netherlands', source: 'admin' });
+    expect(created.body).to.deep.equal({ id: 'nl-ncsc', name: 'Netherlands', identities: [], source: 'admin' });
     await api.post('/admin/tenants', { id: 'nl-ncsc', name: 'again' }).expect(409);
     expect((await api.get('/admin/tenants/nl-ncsc').expect(200)).body).to.deep.equal(created.body);
     const list = (await api.get('/admin/tenants').expect(200)).body.tenants as { id: string; source: string }[];
@@ -41,7 +41,7 @@ describe('Admin API: a platform admin manages everything', function () {
       'nl-ncsc:admin',
     ]);
     const renamed = await api.patch('/admin/tenants/nl-ncsc', { name: 'Netherlands (NCSC)' }).expect(200);
-    expect(renamed.body).to.deep.equal({ id: 'nl-ncsc', name: 'Netherlands (NCSC)', source: 'admin' });
+    expect(renamed.body).to.deep.equal({ id: 'nl-ncsc', name: 'Netherlands (NCSC)', identities: [], source: 'admin' });
     await api.del('/admin/tenants/nl-ncsc').expect(204);
     await api.get('/admin/tenants/nl-ncsc').expect(404);
     await api.del('/admin/tenants/nl-ncsc').expect(404);
@@ -166,6 +166,7 @@ describe('Admin API: a platform admin manages everything', function () {
       alias: 'national',
       owner: 'de-bsi',
       media_types: ['application/stix+json;version=2.1'],
+      releasability: false,
       source: 'admin',
     });
     await api.post('/admin/api-roots/nl/collections', { title: 'Other', alias: 'national' }).expect(409);
@@ -225,7 +226,7 @@ describe('Admin API: a platform admin manages everything', function () {
     await api.post('/admin/tenants', { id: 'es-ccn', name: 'Spain' }).expect(201);
     await api.post('/admin/users', { username: 'es-1', password: 'es-password-12', tenant: 'es-ccn' }).expect(201);
     const res = await api.del('/admin/tenants/es-ccn').expect(409);
-    expect(res.body.details).to.deep.equal({ accounts: 1, collections: 0 });
+    expect(res.body.details).to.deep.equal({ accounts: 1, collections: 0, markings: 0 });
     await api.patch('/admin/users/es-1', { tenant: null }).expect(200);
     await api.del('/admin/tenants/es-ccn').expect(204);
     expect((await api.get('/admin/users/es-1').expect(200)).body).to.not.have.property('tenant');

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { TAXII, restartableStore, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
-import { ADMIN_CONFIG, ADMIN_ENV, EU_WIDE, FR_DROP, OPS, adminClient } from './admin-fixtures.js';
+import { ADMIN_CONFIG, ADMIN_ENV, EU_WIDE, FILE_MARKING, FR_DROP, OPS, adminClient } from './admin-fixtures.js';
+
+const MARKING = 'marking-definition--2f1e5b6c-7d8e-4f90-a1b2-c3d4e5f6a7b8';
+const NL_IDENTITY = 'identity--5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
 
 describe('Admin API: records made here survive restarts; the file keeps its own', function () {
   this.timeout(60_000);
@@ -23,16 +26,18 @@ describe('Admin API: records made here survive restarts; the file keeps its own'
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps tenants, groups, accounts, tokens, API roots, collections and grants made here across a restart', async () => {
+  it('keeps tenants, groups, accounts, tokens, API roots, collections, grants and bindings made here across a restart', async () => {
     let app = await start();
     let api = adminClient(app);
-    await api.post('/admin/tenants', { id: 'nl-ncsc', name: 'Netherlands' }).expect(201);
+    await api.post('/admin/tenants', { id: 'nl-ncsc', name: 'Netherlands', identities: [NL_IDENTITY] }).expect(201);
     await api.post('/admin/groups', { id: 'benelux', tenants: ['nl-ncsc'] }).expect(201);
     await api.post('/admin/users', { username: 'nl-1', password: 'nl-password-12', tenant: 'nl-ncsc' }).expect(201);
     const token = (await api.post('/admin/users/nl-1/tokens', { label: 'x' }).expect(201)).body.token as string;
     await api.post('/admin/api-roots', { path: 'nl', title: 'NL' }).expect(201);
-    const col = (await api.post('/admin/api-roots/nl/collections', { title: 'NL', owner: 'nl-ncsc' }).expect(201)).body
-      .id as string;
+    const policy = { allowed_types: ['indicator'], max_tlp: 'amber', provenance: true };
+    const made = { title: 'NL', owner: 'nl-ncsc', releasability: true, policy };
+    const col = (await api.post('/admin/api-roots/nl/collections', made).expect(201)).body.id as string;
+    await api.put(`/admin/markings/${MARKING}`, { groups: ['benelux'] }).expect(200);
     await api.put(`/admin/collections/${col}/grants`, { grants: [{ group: 'benelux', read: true }] }).expect(200);
     // Admin grants on a collection the file declares sit next to the file's.
     await api.put(`/admin/collections/${FR_DROP}/grants`, { grants: [{ tenant: 'nl-ncsc', write: true }] }).expect(200);
@@ -41,7 +46,14 @@ describe('Admin API: records made here survive restarts; the file keeps its own'
     app = await start();
     api = adminClient(app);
     const NL: TestUser = { name: 'nl-1', password: 'nl-password-12' };
-    expect((await api.get('/admin/tenants/nl-ncsc').expect(200)).body.source).to.equal('admin');
+    expect((await api.get('/admin/tenants/nl-ncsc').expect(200)).body).to.include({ source: 'admin' });
+    expect((await api.get('/admin/tenants/nl-ncsc').expect(200)).body.identities).to.deep.equal([NL_IDENTITY]);
+    const kept = (await api.get(`/admin/api-roots/nl/collections/${col}`).expect(200)).body;
+    expect(kept).to.deep.include({ releasability: true, policy });
+    const bindings = (await api.get('/admin/markings').expect(200)).body.markings as { id: string; source: string }[];
+    expect(bindings.map((b) => `${b.id}:${b.source}`)).to.deep.equal(
+      [`${FILE_MARKING}:config`, `${MARKING}:admin`].sort(),
+    );
     expect((await api.get('/admin/groups/benelux').expect(200)).body).to.include({ source: 'admin' });
     expect((await api.get('/admin/users/nl-1').expect(200)).body).to.include({ source: 'admin', tenant: 'nl-ncsc' });
     expect((await api.get('/admin/api-roots/nl').expect(200)).body.source).to.equal('admin');
@@ -70,6 +82,7 @@ describe('Admin API: records made here survive restarts; the file keeps its own'
     expect((await api.get('/admin/tenants/nl-ncsc').expect(200)).body).to.deep.equal({
       id: 'nl-ncsc',
       name: 'Netherlands (from the file)',
+      identities: [],
       source: 'config',
     });
     await api.patch('/admin/tenants/nl-ncsc', { name: 'x' }).expect(409);

@@ -2,7 +2,9 @@
 // documented (operation, status) pair is exercised by a real request whose body, content type and
 // headers are checked against the document (TAXII 2.1 §3.1 media type, §3.2 headers, §3.6 errors).
 // The admin API (/admin/...) is covered the same way by the cases of admin-openapi-cases.ts, run on
-// a second app with tenants, and its request body schemas are those of schemas/admin/*.json.
+// a second app with tenants, and its request body schemas are those of schemas/admin/*.json. The
+// 429 of every secured operation comes from a third app that throttles an address after one
+// failed sign-in: cheap, since a throttled request is refused before any password is checked.
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import {
   READER,
   ROOT,
   TAXII,
+  TEST_CONFIG,
   WRITER,
   manifestPath,
   objectPath,
@@ -36,6 +39,7 @@ import {
 import { ADMIN_CONFIG, ADMIN_ENV, OPS } from './admin-fixtures.js';
 import {
   ADMIN_INVALID_QUERY,
+  ADMIN_OP,
   adminBenignUrl,
   adminCases,
   adminRequest,
@@ -232,6 +236,8 @@ describe('OpenAPI description (openapi.yaml)', () => {
   let down: TestApp;
   /** an app with tenants, tenant admins and members, for the admin API */
   let adminApp: TestApp;
+  /** an app that refuses sign-ins from this address after one failure (429) */
+  let throttled: TestApp;
   let statusId = '';
   const indV1 = indicator('oa-ind', '2024-01-01T00:00:00.000Z');
   const indV2 = indicator('oa-ind', '2024-05-01T00:00:00.000Z');
@@ -248,10 +254,15 @@ describe('OpenAPI description (openapi.yaml)', () => {
     await down.container.store.close();
     adminApp = await startTestApp({ config: ADMIN_CONFIG, env: ADMIN_ENV });
     await setUpAdminRecords(adminApp);
+    // A day-long window: the 429 cases may run long after this failure on a slow store.
+    const auth = 'auth: { failure_limit: 1, failure_window_seconds: 86400 }';
+    throttled = await startTestApp({ config: TEST_CONFIG.replace('auth: { failure_limit: 1000 }', auth) });
+    await throttled.http.get('/taxii2/').auth(ANALYST.name, 'wrong-password').expect(401);
   });
   after(async () => {
     await app.close();
     await adminApp.close();
+    await throttled.close();
     await down.close().catch(() => undefined); // its store is already closed
   });
 
@@ -276,18 +287,18 @@ describe('OpenAPI description (openapi.yaml)', () => {
     [OP.readyz]: () => '/readyz',
   };
 
-  /** The request an operation makes, without credentials or Accept. */
-  const raw = (op: string, path?: string): supertest.Test => {
-    if (isAdminOp(op)) return adminRequest(app, op, path);
+  /** The request an operation makes (on `on`, by default the TAXII app), without credentials or Accept. */
+  const raw = (op: string, path?: string, on: () => TestApp = () => app): supertest.Test => {
+    if (isAdminOp(op)) return adminRequest(on(), op, path);
     path ??= (url[op] as () => string)();
     const [method] = op.split(' ') as [string];
     switch (method) {
       case 'GET':
-        return app.http.get(path);
+        return on().http.get(path);
       case 'DELETE':
-        return app.http.delete(path);
+        return on().http.delete(path);
       case 'POST':
-        return app.http.post(path).set('Content-Type', TAXII).send(validBody);
+        return on().http.post(path).set('Content-Type', TAXII).send(validBody);
       default:
         throw new Error(`no request builder for ${op}`);
     }
@@ -571,6 +582,19 @@ describe('OpenAPI description (openapi.yaml)', () => {
 
     // ---- the admin API ----------------------------------------------------------------------------------
     ...adminCases(() => adminApp),
+
+    // ---- 429 on every secured operation, TAXII and admin: the address failed to sign in too often -------
+    ...[...taxiiOps, ...Object.values(ADMIN_OP)].map((op): Case => ({
+      op,
+      status: 429,
+      what: 'right credentials from an address that failed too often',
+      send: () =>
+        as(
+          raw(op, undefined, () => throttled),
+          isAdminOp(op) ? OPS : ANALYST,
+        ),
+      check: (res) => expect(Number(res.headers['retry-after'])).to.be.above(0),
+    })),
   ];
 
   const templateRegExp = (template: string): RegExp =>
@@ -613,7 +637,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
       if (value !== undefined) expectValid(header.schema, value, `${c.op} ${res.status} header ${name}`);
     }
     for (const name of Object.keys(res.headers)) {
-      if (name.startsWith('x-taxii-') || ['x-request-id', 'www-authenticate', 'allow'].includes(name)) {
+      if (name.startsWith('x-taxii-') || ['x-request-id', 'www-authenticate', 'allow', 'retry-after'].includes(name)) {
         expect(documented.has(name), `${c.op} ${res.status} sends the undocumented header ${name}`).to.equal(true);
       }
     }
@@ -663,9 +687,12 @@ describe('OpenAPI description (openapi.yaml)', () => {
     }
   });
 
-  it('openapi.yaml declares every path parameter, the basic auth scheme and the TAXII media type consistently', () => {
+  it('openapi.yaml declares every path parameter, the security schemes and the TAXII media type consistently', () => {
     const schemes = deref(deref(doc.components).securitySchemes);
     expect(deref(schemes.basicAuth)).to.include({ type: 'http', scheme: 'basic' });
+    expect(deref(schemes.bearerAuth)).to.include({ type: 'http', scheme: 'bearer' });
+    // Either scheme alone authenticates (alternatives, not both at once), on TAXII and admin alike.
+    expect(doc.security).to.deep.equal([{ basicAuth: [] }, { bearerAuth: [] }]);
     for (const op of documentedOperations()) {
       const [, template] = op.split(' ') as [string, string];
       const params = parametersOf(op);
@@ -675,8 +702,9 @@ describe('OpenAPI description (openapi.yaml)', () => {
       );
       for (const p of inPath) expect(p.required, `${op} {${String(p.name)}} required`).to.equal(true);
       for (const p of params) validatorFor(p.schema); // compiles, or throws on a schema typo
-      // An operation lists 401 exactly when it needs credentials.
+      // An operation lists 401 and 429 (sign-ins throttled) exactly when it needs credentials.
       expect('401' in responses(op), `${op}: 401 documented iff secured`).to.equal(securedOp(op));
+      expect('429' in responses(op), `${op}: 429 documented iff secured`).to.equal(securedOp(op));
       expect(Object.keys(responses(op)).length, `${op} responses`).to.be.above(0);
       for (const status of Object.keys(responses(op))) {
         const content = documentedResponse(op, Number(status))?.content;
@@ -694,7 +722,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     const exercised = [...new Set(cases.map((c) => `${c.op} ${c.status}`))];
     expect(exercised.sort()).to.deep.equal(documentedPairs.sort());
     const errorStatuses = new Set(cases.filter((c) => c.status >= 400).map((c) => c.status));
-    expect([...errorStatuses].sort()).to.deep.equal([400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 503]);
+    expect([...errorStatuses].sort()).to.deep.equal([400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 503]);
   });
 
   for (const c of cases) {
@@ -799,6 +827,21 @@ describe('OpenAPI description (openapi.yaml)', () => {
       }
     }
     expect(mismatches).to.deep.equal([]);
+  });
+
+  it('the documented security schemes authenticate TAXII and admin requests: Basic, Bearer and Token', async () => {
+    const issued = await adminRequest(adminApp, ADMIN_OP.issueToken, '/admin/users/ops/tokens')
+      .auth(OPS.name, OPS.password)
+      .expect(201);
+    const token = issued.body.token as string;
+    expect(token).to.match(/^pal_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    for (const scheme of ['Bearer', 'Token']) {
+      const header = `${scheme} ${token}`;
+      await adminApp.http.get('/taxii2/').set('Accept', TAXII).set('Authorization', header).expect(200);
+      await adminApp.http.get('/admin/tenants').set('Authorization', header).expect(200);
+      await adminApp.http.get('/admin/tenants').set('Authorization', `${scheme} ${token}x`).expect(401);
+    }
+    await adminApp.http.get('/admin/tenants').auth(OPS.name, OPS.password).expect(200);
   });
 
   it('the operations marked as secured are exactly those that refuse a wrong password', async () => {

@@ -27,13 +27,22 @@ export interface AccessConfig {
 export function parseAccess(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]): AccessConfig {
   const tenantIds = new Set<string>();
   let tenants: TenantConfig[] | undefined;
+  const identityOwner = new Map<string, string>();
   if (raw.tenants !== undefined) {
     tenants = [];
     for (const [i, t] of (raw.tenants as Raw[]).entries()) {
       const id = t.id as string;
       if (tenantIds.has(id)) problems.push(`tenants[${i}]: tenant "${id}" is declared twice`);
       tenantIds.add(id);
-      tenants.push({ id, name: t.name as string, identities: [...((t.identities as string[] | undefined) ?? [])] });
+      const identities = [...((t.identities as string[] | undefined) ?? [])];
+      for (const identity of identities) {
+        // An identity speaks for one tenant only (provenance would otherwise be ambiguous).
+        const other = identityOwner.get(identity);
+        if (other !== undefined)
+          problems.push(`tenants[${i}]: identity ${identity} already belongs to tenant "${other}"`);
+        identityOwner.set(identity, id);
+      }
+      tenants.push({ id, name: t.name as string, identities });
     }
   }
   const needTenant = (where: string, id: string): void => {

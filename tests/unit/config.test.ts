@@ -156,6 +156,14 @@ api_roots:
     expect(p).to.contain('grants[0]: group "nobody-group" is not declared under groups');
     expect(p).to.contain('grants[1]: tenant "ghost-tenant" is not declared under tenants');
 
+    const shared = await write(
+      'identity-twice.yaml',
+      'tenants:\n  - { id: a, name: A, identities: [identity--0a1b2c3d-4e5f-4a6b-8c7d-000000000001] }\n  - { id: b, name: B, identities: [identity--0a1b2c3d-4e5f-4a6b-8c7d-000000000001] }\n',
+    );
+    expect(problemsOf(() => loadConfig({}, { configFile: shared })).join('\n')).to.contain(
+      'tenants[1]: identity identity--0a1b2c3d-4e5f-4a6b-8c7d-000000000001 already belongs to tenant "a"',
+    );
+
     const both = await write(
       'grant-both.yaml',
       `api_roots: [ { path: eu, title: EU, collections: [ { id: 5b1c2f6c-7c1e-4e2a-9a3c-0d3f2b8c9e12, title: x, grants: [ { user: a, tenant: b, read: true } ] } ] } ]\n`,

@@ -134,7 +134,7 @@ api_roots:
 ${collections
   .map(
     (c, i) =>
-      `      - { id: ${c.id}, title: C${i + 1}, owner: ta, releasability: ${c.releasability}, grants: [${c.grants.map(grantYaml).join(', ')}] }`,
+      `      - { id: ${c.id}, title: C${i + 1}, owner: ${i === 2 ? 'tc' : 'ta'}, releasability: ${c.releasability}, grants: [${c.grants.map(grantYaml).join(', ')}] }`,
   )
   .join('\n')}
 `;
@@ -273,6 +273,101 @@ describe('Isolation matrix (3 tenants, a group, 7 principals, 4 collections, eve
         mine.records.every((r) => r.actor === p.name && (r.tenant ?? undefined) === p.tenant),
         p.name,
       ).to.equal(true);
+      checks++;
+    }
+  });
+});
+
+describe('Isolation matrix: the admin API (platform admin, tenant admin, members, an account without tenant)', function () {
+  this.timeout(120_000);
+  let app: TestApp;
+  let checks = 0;
+  const scopeOf = (p: P): 'platform' | 'tenant' | 'none' =>
+    p.admin ? 'platform' : p.name === 'a-admin' ? 'tenant' : 'none';
+  const owner = (c: Col) => (collections.indexOf(c) === 2 ? 'tc' : 'ta');
+  before(async () => {
+    app = await startTestApp({ config: CONFIG, env: ENV });
+  });
+  after(async function () {
+    await app.close();
+    console.log(`      ${checks} admin checks over ${principals.length} principals`);
+  });
+
+  const get = (p: P, path: string) => app.http.get(path).set('Accept', 'application/json').auth(p.name, p.password);
+
+  it('reads: directory, accounts, grants, markings and audit exactly within each caller’s scope', async () => {
+    for (const p of principals) {
+      const scope = scopeOf(p);
+      const expectStatus = async (path: string, want: number) => {
+        const res = await get(p, path);
+        expect(res.status, `${p.name} GET ${path}`).to.equal(want);
+        checks++;
+        return res;
+      };
+      await expectStatus('/admin/tenants', scope === 'none' ? 403 : 200);
+      await expectStatus('/admin/groups', scope === 'none' ? 403 : 200);
+      await expectStatus('/admin/markings', scope === 'none' ? 403 : 200);
+      const users = await expectStatus('/admin/users', scope === 'none' ? 403 : 200);
+      if (users.status === 200) {
+        const names = (users.body.users as { username: string }[]).map((u) => u.username).sort();
+        const model = principals
+          .filter((q) => scope === 'platform' || q.tenant === 'ta')
+          .map((q) => q.name)
+          .sort();
+        expect(names, `${p.name} sees accounts`).to.deep.equal(model);
+        checks++;
+      }
+      for (const q of principals) {
+        const want = scope === 'none' ? 403 : scope === 'platform' || q.tenant === 'ta' ? 200 : 404;
+        await expectStatus(`/admin/users/${q.name}`, want);
+      }
+      for (const c of collections) {
+        const want = scope === 'none' ? 403 : scope === 'platform' || owner(c) === 'ta' ? 200 : 404;
+        await expectStatus(`/admin/collections/${c.id}/grants`, want);
+      }
+      const audit = await expectStatus('/admin/audit?limit=1000', scope === 'none' ? 403 : 200);
+      if (audit.status === 200 && scope === 'tenant') {
+        expect(
+          (audit.body.records as { tenant?: string }[]).every((r) => r.tenant === 'ta'),
+          `${p.name} audit scope`,
+        ).to.equal(true);
+        checks++;
+      }
+    }
+  });
+
+  it('writes: accounts in one’s own tenant only, platform roles and other tenants out of a tenant admin’s reach', async () => {
+    for (const p of principals) {
+      const scope = scopeOf(p);
+      const create = async (body: Record<string, unknown>, want: number, what: string) => {
+        const res = await app.http
+          .post('/admin/users')
+          .set('Content-Type', 'application/json')
+          .auth(p.name, p.password)
+          .send(body);
+        expect(res.status, `${p.name}: ${what}`).to.equal(want);
+        checks++;
+      };
+      const tag = p.name.replace(/[^a-z]/g, '');
+      await create(
+        { username: `new-${tag}-a`, tenant: 'ta', role: 'member', password: 'a-long-password-1' },
+        scope === 'none' ? 403 : 201,
+        'member in ta',
+      );
+      await create(
+        { username: `new-${tag}-b`, tenant: 'tb', role: 'member', password: 'a-long-password-1' },
+        scope === 'platform' ? 201 : 403,
+        'member in tb',
+      );
+      await create(
+        { username: `new-${tag}-p`, tenant: 'ta', role: 'platform-admin', password: 'a-long-password-1' },
+        scope === 'platform' ? 201 : 403,
+        'platform admin',
+      );
+      const del = await app.http.delete('/admin/users/b-member').auth(p.name, p.password);
+      expect(del.status, `${p.name}: delete b-member`).to.equal(
+        scope === 'none' ? 403 : scope === 'tenant' ? 404 : 409,
+      );
       checks++;
     }
   });

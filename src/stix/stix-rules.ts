@@ -1,6 +1,7 @@
-// STIX 2.1 §2.16, §3.2, §3.3, §4–§7 MUST rules that JSON Schema cannot express.
+// STIX 2.1 §2.16, §3.2, §3.3, §4–§7, §9 MUST rules that JSON Schema cannot express.
 // Runs after the per-type schema has passed, so property types and timestamp syntax are already known good.
 
+import { describePatternFailure, parseStixPattern } from './pattern/index.js';
 import { compareTimestamps } from './timestamps.js';
 import { SCO_TYPES, SDO_TYPES, SMO_TYPES, SRO_TYPES, type StixCategory } from './types.js';
 
@@ -262,6 +263,8 @@ function checkTypeSpecific(obj: Readonly<Record<string, unknown>>, id: string, c
     }
     case 'observed-data':
       return checkObservedDataRefs(obj.object_refs);
+    case 'indicator':
+      return checkIndicatorPattern(obj);
     default: {
       const contributors = SCO_ID_CONTRIBUTORS[ctx.type];
       if (contributors !== undefined && !contributors.some((p) => obj[p] !== undefined) && !isUuidV4(id)) {
@@ -272,6 +275,13 @@ function checkTypeSpecific(obj: Readonly<Record<string, unknown>>, id: string, c
       return undefined;
     }
   }
+}
+
+/** §4.7 and §9: a pattern whose pattern_type is "stix" must follow the STIX patterning grammar. */
+function checkIndicatorPattern(obj: Readonly<Record<string, unknown>>): string | undefined {
+  if (obj.pattern_type !== 'stix' || typeof obj.pattern !== 'string') return undefined;
+  const result = parseStixPattern(obj.pattern);
+  return result.ok ? undefined : `/pattern: ${describePatternFailure(result)}`;
 }
 
 /** §4.14: object_refs lists SCOs (at least one) and optionally SROs. Custom types are given the benefit of the doubt. */

@@ -652,7 +652,9 @@ describe('STIX 2.1 ingest validator (checklist §7)', () => {
         accepted(sdo(type, minimal()));
       });
       it(`S-24 rejects a ${type} missing ${SDO_REQUIRED[type]}, naming it in the reason`, () => {
-        expect(rejected(without(sdo(type, minimal()), SDO_REQUIRED[type]!))).to.equal(missingReason(type, SDO_REQUIRED));
+        expect(rejected(without(sdo(type, minimal()), SDO_REQUIRED[type]!))).to.equal(
+          missingReason(type, SDO_REQUIRED),
+        );
       });
     }
 
@@ -684,6 +686,48 @@ describe('STIX 2.1 ingest validator (checklist §7)', () => {
         sdo('indicator', { ...SDO_MINIMAL.indicator!(), valid_from: T1, valid_until: T0 }),
         '/valid_until: must be later than valid_from',
       );
+    });
+
+    it('S-24 / S-45 a stix indicator pattern must parse against the STIX patterning grammar (§9)', () => {
+      const indicator = (pattern: string, patternType = 'stix'): Obj =>
+        sdo('indicator', { pattern, pattern_type: patternType, valid_from: T0 });
+      accepted(
+        indicator(
+          "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f' AND file:size = 94208]",
+        ),
+      );
+      accepted(
+        indicator(
+          "[ipv4-addr:value ISSUBSET '10.0.0.0/8'] FOLLOWEDBY [domain-name:value = 'example.com'] WITHIN 600 SECONDS",
+        ),
+      );
+      accepted(indicator("[email-message:from_ref.value MATCHES '.+\\\\@example\\\\.com$']"));
+      accepted(indicator('[x-acme-sensor:readings[*].celsius > 98.6]'));
+      rejected(
+        indicator("[file:name = 'evil.exe'"),
+        "/pattern: expected ']' but found the end of the pattern (at offset 23)",
+      );
+      rejected(indicator("file:name = 'evil.exe'"), "/pattern: expected an observation expression: '[' or '('");
+      rejected(indicator("[file:name = 'C:\\Windows']"), '/pattern: invalid escape in string');
+      rejected(
+        indicator("[file:name = 'a'] START t'2024-01-02T00:00:00Z' STOP t'2024-01-01T00:00:00Z'"),
+        "/pattern: START t'2024-01-02T00:00:00Z' must be earlier than STOP t'2024-01-01T00:00:00Z' (at offset 18)",
+      );
+      rejected(indicator("[file:name = 'a'] REPEATS 0 TIMES"), "/pattern: REPEATS needs a positive integer, not '0'");
+      rejected(indicator("[file:name = 'a'] WITHIN -5 SECONDS"), '/pattern: WITHIN needs a positive number of seconds');
+      rejected(indicator("[x_acme:name = 'a']"), "/pattern: 'x_acme' is not a STIX object type name");
+      rejected(
+        indicator("[file:ctime = t'2023-02-29T00:00:00Z']"),
+        "/pattern: invalid timestamp 't'2023-02-29T00:00:00Z''",
+      );
+      rejected(
+        indicator(`${'('.repeat(10_000)}[file:name = 'a']${')'.repeat(10_000)}`),
+        '/pattern: brackets and parentheses are nested more than 64 levels deep (at offset 64)',
+      );
+      // Other pattern languages are not read as STIX patterns.
+      accepted(indicator('alert tcp any any -> any 80 (msg:"beacon"; sid:1000001;)', 'snort'));
+      accepted(indicator('rule acme { condition: true }', 'yara'));
+      accepted(indicator("[file:name = 'a'", 'x-acme-language'));
     });
 
     it('S-24 location: latitude and longitude in range, each requiring the other, precision requiring both', () => {
@@ -861,7 +905,9 @@ describe('STIX 2.1 ingest validator (checklist §7)', () => {
         accepted(sco(type, minimal()));
       });
       it(`S-27 rejects a ${type} missing ${SCO_REQUIRED[type]}, naming it in the reason`, () => {
-        expect(rejected(without(sco(type, minimal()), SCO_REQUIRED[type]!))).to.equal(missingReason(type, SCO_REQUIRED));
+        expect(rejected(without(sco(type, minimal()), SCO_REQUIRED[type]!))).to.equal(
+          missingReason(type, SCO_REQUIRED),
+        );
       });
     }
 

@@ -8,7 +8,8 @@ import { AccessGate } from './access/gate.js';
 import { Authenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
 import type { Config } from './config/load-config.js';
-import { IngestService } from './ingest/ingest-service.js';
+import { DEFAULT_QUEUE_LIMITS, IngestService } from './ingest/ingest-service.js';
+import { DEFAULT_WORKER_OPTIONS, IngestWorker, strictEntryParser } from './ingest/ingest-worker.js';
 import { createStixValidator } from './stix/validator.js';
 import { systemClock, type Clock } from './stix/timestamps.js';
 import { openStore } from './store/open-store.js';
@@ -31,6 +32,12 @@ export interface Container {
   services: TaxiiServices;
   /** the admin API (tenants, accounts, tokens, catalog, grants, audit) */
   admin: AdminService;
+  /**
+   * Starts the background work of a serving process: the ingestion worker. Called after bootstrap,
+   * so that queued requests are processed under the reconciled configuration; one-shot commands
+   * never call it.
+   */
+  start(): void;
   close(): Promise<void>;
 }
 
@@ -56,9 +63,33 @@ export async function createContainer(
     collections: new CollectionsService(gate),
     objects: new ObjectsService(gate, store.objects, pager),
     statuses: new StatusService(gate, store.statuses, clock, config.taxii.statusRetentionHours),
-    ingest: new IngestService(gate, store.objects, store.statuses, createStixValidator(), clock),
+    ingest: new IngestService(
+      gate,
+      store.objects,
+      store.statuses,
+      store.jobs,
+      createStixValidator(),
+      clock,
+      { ...DEFAULT_QUEUE_LIMITS, statusDetailLimit: config.ingest.statusDetailLimit },
+      config.ingest,
+    ),
     audit,
   };
+  const worker = new IngestWorker(
+    services.ingest,
+    gate,
+    store.jobs,
+    store.statuses,
+    strictEntryParser(config.ingest.maxDepth),
+    audit,
+    log,
+    {
+      ...DEFAULT_WORKER_OPTIONS,
+      concurrency: config.ingest.workers,
+      chunkSize: config.ingest.chunkSize,
+      leaseMs: config.ingest.leaseSeconds * 1000,
+    },
+  );
   const purge = setInterval(() => {
     services.statuses.purge().catch((err: unknown) => log.error({ err }, 'status purge failed'));
   }, 3_600_000);
@@ -76,8 +107,10 @@ export async function createContainer(
     }),
     services,
     admin: new AdminService(store, audit, clock),
+    start: () => worker.start(),
     close: async () => {
       clearInterval(purge);
+      await worker.stop();
       await audit.flush();
       await store.close();
     },

@@ -1,26 +1,63 @@
-// Starts HTTP or HTTPS, handles signals. The only place besides the CLI entry that ends the process.
+// Starts HTTP or HTTPS, applies the connection limits and drains on shutdown. The only place
+// besides the CLI entry that ends the process.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import type { Config } from './config/load-config.js';
 import { createContainer } from './container.js';
+import { applyConnectionLimits, httpServerOptions, tlsServerOptions } from './http/limits.js';
 import { createHttpsServer, readTlsMaterial } from './http/tls.js';
 import { createLogger } from './logger.js';
+
+/** Work to finish during shutdown, after the HTTP connections are gone and before the store closes. */
+export type ShutdownCallback = () => Promise<void> | void;
 
 export interface RunningServer {
   server: HttpServer | HttpsServer;
   url: string;
+  /**
+   * Aborted the moment shutdown begins: background work (the ingestion worker) should stop taking
+   * new work when it fires, and finish what it holds in its {@link onShutdown} callback.
+   */
+  draining: AbortSignal;
+  /**
+   * Registers a callback run once during {@link close}: after the HTTP connections are gone (all
+   * in-flight requests finished, or the grace period ended), before the store is closed, so it
+   * may still use the store. Callbacks run concurrently; each gets up to shutdown_grace_ms, after
+   * which the shutdown goes on without it. A failure is logged and does not stop the others.
+   */
+  onShutdown(callback: ShutdownCallback): void;
+  /**
+   * Graceful shutdown, the same on every call: stop accepting connections, close idle keep-alive
+   * connections at once, let in-flight requests finish for up to shutdown_grace_ms, then close
+   * the connections still open, run the shutdown callbacks and close the store (audit flushed).
+   */
   close(): Promise<void>;
 }
 
-export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
+export interface StartOptions {
+  /** where the server logs; by default pino on standard output at config.log.level */
+  log?: Logger;
+}
+
+export async function startServer(config: Readonly<Config>, opts: StartOptions = {}): Promise<RunningServer> {
   // The TLS files first: a TLS misconfiguration stops the start (ConfigError) before the store is
   // opened, and never falls back to plain HTTP.
   const tls = config.server.tls ? readTlsMaterial(config.server.tls) : undefined;
-  const log = createLogger(config.log.level);
+  const log = opts.log ?? createLogger(config.log.level);
   const container = await createContainer(config, log);
-  const report = await bootstrap(container);
+  let report;
+  try {
+    report = await bootstrap(container);
+  } catch (err) {
+    // A configuration that clashes with the store (ConfigError) stops the start: close what is open.
+    await container.close();
+    throw err;
+  }
+  container.start();
   if (report.generatedAdminPassword !== undefined) {
     // Shown once; only its scrypt hash is stored.
     process.stdout.write(
@@ -30,8 +67,20 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
   }
   if (report.demoSeeded) log.info('seeded the demo API root /demo/ with the state-linked groups collection');
 
-  const app = buildApp(container);
-  const server = tls ? createHttpsServer(tls, app) : createServer(app);
+  const limits = config.server.limits;
+  const shutdown = new AbortController();
+  const app = buildApp(container, { draining: () => shutdown.signal.aborted });
+  const server = tls
+    ? createHttpsServer(tls, app, { ...httpServerOptions(limits), ...tlsServerOptions(limits) })
+    : createServer(httpServerOptions(limits), app);
+  applyConnectionLimits(server, limits, log);
+  // Every TCP connection, including TLS ones still in their handshake (which Node's HTTP
+  // connection list does not know yet), so that none outlives the grace period.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => {
@@ -39,7 +88,6 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       resolve();
     });
   });
-  server.keepAliveTimeout = 65_000;
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
@@ -54,12 +102,71 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     { url: `${url}/taxii2/`, ...(tls ? { clientCertificates: tls.clientCertificates } : {}) },
     'Palisade is serving TAXII 2.1',
   );
+
+  const callbacks: ShutdownCallback[] = [];
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    shutdown.abort();
+    await drain(server, sockets, limits.shutdownGraceMs, log);
+    await runCallbacks(callbacks, limits.shutdownGraceMs, log);
+    await container.close();
+    log.info('Palisade has stopped');
+  };
   return {
     server,
     url,
-    close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await container.close();
+    draining: shutdown.signal,
+    onShutdown: (callback) => {
+      callbacks.push(callback);
     },
+    close: () => (closing ??= close()),
   };
+}
+
+/** How often idle connections are closed while draining (a request that just finished leaves one). */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops accepting connections and waits for the open ones to end, for graceMs at most. Idle
+ * keep-alive connections are closed at once and then as they become idle (responses carry
+ * `Connection: close` meanwhile, see app.ts); after graceMs every connection still open is
+ * destroyed, so a stalled request cannot hold the process.
+ */
+async function drain(
+  server: HttpServer | HttpsServer,
+  sockets: Set<Socket>,
+  graceMs: number,
+  log: Logger,
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  if (sockets.size > 0) log.info({ connections: sockets.size, graceMs }, 'shutting down: letting requests finish');
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    closed.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearInterval(sweep);
+  clearTimeout(timer);
+  if (inTime) return;
+  log.warn({ connections: sockets.size }, 'shutdown grace period over: closing the connections still open');
+  server.closeAllConnections();
+  for (const socket of sockets) socket.destroy();
+  await closed;
+}
+
+async function runCallbacks(callbacks: readonly ShutdownCallback[], graceMs: number, log: Logger): Promise<void> {
+  if (callbacks.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const all = Promise.allSettled(callbacks.map(async (cb) => cb())).then((results) => {
+    for (const r of results) if (r.status === 'rejected') log.error({ err: r.reason }, 'a shutdown callback failed');
+    return true;
+  });
+  const inTime = await Promise.race([
+    all,
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) log.warn({ graceMs }, 'shutdown callbacks still running after the grace period: closing the store');
 }

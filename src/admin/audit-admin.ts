@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'taxii.write',
   'taxii.delete',
   'taxii.status',
+  'taxii.ingest',
   'admin.create',
   'admin.update',
   'admin.delete',

@@ -3,13 +3,22 @@
 // a collection's objects stay stored, unreachable, and an API root must be empty first (409).
 // A collection created with the id of a retired one brings it back, with the objects it holds.
 // Releasability and the write policy take effect on the next TAXII request: the gate reads them then.
+// An alias of the form of a UUID is refused (400); an id or alias that a live collection holds is a
+// 409 listing every clash, also when a concurrent request took it first (the store's unique check).
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MAX_CONTENT_LENGTH } from '../config/load-config.js';
 import { ConflictError } from '../errors.js';
 import type { ApiRootRecord, CollectionRecord, NewCollection } from '../store/store.js';
 import { adminPath, assertNotDeclared, without, type AdminContext, type AdminDeps } from './context.js';
 import { patchPolicy, policyOf } from './policy-input.js';
-import { invalid, validateBody } from './validation.js';
+import {
+  aliasFormProblems,
+  checkBody,
+  conflicting,
+  invalid,
+  validateBody,
+  type CollectionCreate,
+} from './validation.js';
 import { apiRootView, collectionView, type ApiRootView, type CollectionView } from './views.js';
 
 export class ApiRootsAdmin {
@@ -124,15 +133,19 @@ export class CollectionsAdmin {
     return this.d.recorder.change(ctx, 'admin.create', on, async (rec) => {
       await this.roots.find(ctx, path);
       this.d.rights.requirePlatform(ctx.principal, 'create collections');
-      const input = validateBody('collection-create', body);
+      const input = await this.checkCreate(body);
       const id = input.id ?? randomUUID();
       rec.at({ target: adminPath('api-roots', path, 'collections', id), collectionId: id });
-      await this.checkOwner(input.owner);
       const { catalog } = this.d.store;
-      const holder = (await catalog.listAllCollections()).find((c) => c.id === id);
-      if (holder || (await catalog.getCollection(path, id)))
-        throw new ConflictError(`A collection with the id ${id} exists already.`);
-      await this.checkAlias(path, id, input.alias);
+      const conflicts: string[] = [];
+      if ((await catalog.listAllCollections()).some((c) => c.id === id))
+        conflicts.push(`id: a collection with the id ${id} exists already`);
+      else {
+        const holder = await catalog.getCollection(path, id);
+        if (holder) conflicts.push(`id: ${id} is the alias of collection ${holder.id} in the API root "${path}"`);
+      }
+      conflicts.push(...(await this.aliasConflicts(path, id, input.alias)));
+      if (conflicts.length > 0) throw conflicting(conflicts);
       const policy = policyOf(input.policy);
       const record: NewCollection = {
         id,
@@ -145,9 +158,22 @@ export class CollectionsAdmin {
         ...(policy !== undefined ? { policy } : {}),
         source: 'admin',
       };
-      await catalog.putCollection(record);
+      // The store checks id and alias again in the write itself: a concurrent request may have
+      // taken either since the checks above.
+      await storeConflictsAs409(() => catalog.createCollection(record));
       return collectionView((await catalog.getCollection(path, id)) as CollectionRecord);
     });
+  }
+
+  /** The body of a creation, or a 400 listing every problem: schema, alias form, owner. */
+  private async checkCreate(body: unknown): Promise<CollectionCreate> {
+    const checked = checkBody('collection-create', body);
+    const alias = (body as { alias?: unknown } | null | undefined)?.alias;
+    const problems = checked.ok ? [] : [...checked.problems];
+    problems.push(...aliasFormProblems(alias));
+    if (checked.ok) problems.push(...(await this.ownerProblems(checked.value.owner)));
+    if (problems.length > 0 || !checked.ok) throw invalid(problems);
+    return checked.value;
   }
 
   async update(ctx: AdminContext, path: string, idOrAlias: string, body: unknown): Promise<CollectionView> {
@@ -157,15 +183,23 @@ export class CollectionsAdmin {
       rec.at({ target: adminPath('api-roots', path, 'collections', existing.id), collectionId: existing.id });
       this.d.rights.requirePlatform(ctx.principal, 'change collections');
       assertNotDeclared(existing, 'The collection');
-      const input = validateBody('collection-update', body);
+      const checked = checkBody('collection-update', body);
+      const problems = checked.ok ? [] : [...checked.problems];
+      problems.push(...aliasFormProblems((body as { alias?: unknown } | null | undefined)?.alias));
+      if (checked.ok && checked.value.owner !== undefined)
+        problems.push(...(await this.ownerProblems(checked.value.owner ?? undefined)));
+      if (problems.length > 0 || !checked.ok) throw invalid(problems);
+      const input = checked.value;
       rec.note({ changed: Object.keys(input) });
       const merged = (key: 'description' | 'alias' | 'owner'): string | undefined =>
         input[key] === undefined ? existing[key] : (input[key] ?? undefined);
       const description = merged('description');
       const alias = merged('alias');
       const owner = merged('owner');
-      if (input.owner !== undefined) await this.checkOwner(owner);
-      if (alias !== existing.alias) await this.checkAlias(path, existing.id, alias);
+      if (alias !== existing.alias) {
+        const conflicts = await this.aliasConflicts(path, existing.id, alias);
+        if (conflicts.length > 0) throw conflicting(conflicts);
+      }
       const rest = without(existing, 'description', 'alias', 'owner', 'releasability', 'policy');
       const releasability = input.releasability ?? existing.releasability === true;
       const policy = patchPolicy(existing.policy, input.policy);
@@ -178,7 +212,7 @@ export class CollectionsAdmin {
         ...(releasability ? { releasability: true } : {}),
         ...(policy !== undefined ? { policy } : {}),
       };
-      await this.d.store.catalog.putCollection(record);
+      await storeConflictsAs409(() => this.d.store.catalog.putCollection(record));
       return collectionView((await this.d.store.catalog.getCollection(path, existing.id)) as CollectionRecord);
     });
   }
@@ -196,15 +230,40 @@ export class CollectionsAdmin {
     });
   }
 
-  private async checkOwner(owner: string | undefined): Promise<void> {
-    if (owner !== undefined && !(await this.d.store.tenancy.getTenant(owner)))
-      throw invalid([`owner: there is no tenant "${owner}"`]);
+  private async ownerProblems(owner: string | undefined): Promise<string[]> {
+    return owner !== undefined && !(await this.d.store.tenancy.getTenant(owner))
+      ? [`owner: there is no tenant "${owner}"`]
+      : [];
   }
 
-  /** An alias names one collection of the API root, and is never another collection's id (§5.2.1). */
-  private async checkAlias(path: string, id: string, alias: string | undefined): Promise<void> {
-    if (alias === undefined) return;
-    const holder = await this.d.store.catalog.getCollection(path, alias);
-    if (holder && holder.id !== id) throw new ConflictError(`The alias "${alias}" is taken in the API root "${path}".`);
+  /**
+   * An alias names one collection of the API root and is never another collection's id, since
+   * TAXII URLs take either in one segment: every way `alias` for the collection `id` conflicts with
+   * the live collections of `path`.
+   */
+  private async aliasConflicts(path: string, id: string, alias: string | undefined): Promise<string[]> {
+    if (alias === undefined) return [];
+    const conflicts: string[] = [];
+    for (const other of await this.d.store.catalog.listCollections(path)) {
+      if (other.id === id) continue;
+      if (other.alias === alias)
+        conflicts.push(`alias: "${alias}" is taken by collection ${other.id} in the API root "${path}"`);
+      if (other.id === alias)
+        conflicts.push(`alias: "${alias}" is the id of another collection in the API root "${path}"`);
+    }
+    return conflicts;
+  }
+}
+
+/** A write whose store conflict (a race lost to a concurrent request) answers 409 in the listing format. */
+async function storeConflictsAs409(write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    const { alias, apiRoot, id } = (err.details ?? {}) as { alias?: string; apiRoot?: string; id?: string };
+    if (alias !== undefined) throw conflicting([`alias: "${alias}" is taken in the API root "${apiRoot}"`]);
+    if (id !== undefined) throw conflicting([`id: a collection with the id ${id} exists already`]);
+    throw err;
   }
 }

@@ -1,10 +1,11 @@
 // Admin request bodies, validated with ajv against schemas/admin/*.json (the same schemas
 // openapi.yaml documents), typed as below. Every problem is reported at once, as a 400 whose
 // details list them; checks that need the store (does that tenant exist?) add to the same list.
+// Conflicts with what is stored (a taken alias) are a 409 whose details list them the same way.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { InvalidRequestError } from '../errors.js';
+import { ConflictError, InvalidRequestError } from '../errors.js';
 import { projectRoot } from '../paths.js';
 import type { Role } from '../store/store.js';
 
@@ -169,6 +170,26 @@ export function invalid(problems: readonly string[]): InvalidRequestError {
   return new InvalidRequestError(`The request body is invalid: ${problems.join('; ')}`, {
     details: { problems: [...problems] },
   });
+}
+
+/** A 409 listing every way the request conflicts with stored records, each `where: what`. */
+export function conflicting(problems: readonly string[]): ConflictError {
+  return new ConflictError(`The request conflicts with existing records: ${problems.join('; ')}`, {
+    details: { problems: [...problems] },
+  });
+}
+
+/** Collection ids are UUIDs (any version, any case): an alias of that form could pass for one. */
+const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The problem with a collection alias as given in a body (any value: the schema checks the rest):
+ * TAXII clients name a collection by id or alias in one URL segment, so an alias never looks like an id.
+ */
+export function aliasFormProblems(alias: unknown): string[] {
+  return typeof alias === 'string' && UUID_FORM.test(alias)
+    ? [`alias: "${alias}" has the form of a collection id (a UUID); an alias must not`]
+    : [];
 }
 
 function describeErrors(errors: readonly ErrorObject[]): string[] {

@@ -109,16 +109,30 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  await new Promise<void>((resolve) => {
+  return new Promise<number>((resolve) => {
+    // The first SIGTERM or SIGINT drains (see RunningServer.close, bounded by
+    // server.limits.shutdown_grace_ms); a second one exits at once, with the status a shell
+    // gives a process killed by that signal (128 + its number).
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      running.close().then(resolve, resolve);
+      process.once('SIGINT', () => now('SIGINT', 130));
+      process.once('SIGTERM', () => now('SIGTERM', 143));
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          process.stderr.write(`palisade: shutdown failed: ${err instanceof Error ? err.message : String(err)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    const now = (signal: string, code: number): void => {
+      process.stderr.write(`palisade: ${signal} during shutdown: exiting now\n`);
+      process.exit(code);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

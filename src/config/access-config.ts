@@ -1,6 +1,9 @@
 // The access part of the configuration: tenants, groups, marking bindings, accounts, API roots,
 // collections and their grants and policies. Every cross-reference is checked (a grant to an
-// undeclared tenant is a problem), and every problem is reported, not just the first.
+// undeclared tenant is a problem), so is everything the store would otherwise resolve silently or
+// refuse with a crash (a name declared twice, a certificate mapped to two accounts, a subject granted
+// twice, an alias that another collection holds or that shadows an id), and every problem is
+// reported, not just the first. Conflicts with what is stored are checked by reconcile.ts.
 import {
   DEFAULT_MAX_CONTENT_LENGTH,
   type ApiRootConfig,
@@ -86,6 +89,8 @@ export function parseAccess(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]
   }
 
   const seenUsers = new Set<string>();
+  // A certificate identifies one account: mapped twice, the store would keep only the last mapping.
+  const certificateOwner = new Map<string, string>();
   let users: UserConfig[] | undefined;
   if (raw.users !== undefined) {
     users = [];
@@ -115,13 +120,21 @@ export function parseAccess(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]
       const tenant = u.tenant as string | undefined;
       if (tenant !== undefined) needTenant(`${where}.tenant`, tenant);
       else if (role === 'tenant-admin') problems.push(`${where}: a tenant-admin needs a tenant`);
+      const certificates = ((u.certificates as string[] | undefined) ?? []).map(normalizeCertificate);
+      certificates.forEach((c, j) => {
+        const holder = certificateOwner.get(c);
+        if (holder === where) problems.push(`${where}.certificates[${j}]: certificate "${c}" is listed twice`);
+        else if (holder !== undefined)
+          problems.push(`${where}.certificates[${j}]: certificate "${c}" is already mapped to ${holder}`);
+        else certificateOwner.set(c, where);
+      });
       users.push({
         username,
         kind,
         ...(password !== undefined && kind === 'user' ? { password } : {}),
         role,
         ...(tenant !== undefined ? { tenant } : {}),
-        certificates: ((u.certificates as string[] | undefined) ?? []).map(normalizeCertificate),
+        certificates,
       });
     }
   }
@@ -129,25 +142,36 @@ export function parseAccess(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]
   let apiRoots: ApiRootConfig[] | undefined;
   if (raw.api_roots !== undefined) {
     apiRoots = [];
-    const paths = new Set<string>();
-    const collectionIds = new Set<string>();
-    for (const [i, r] of (raw.api_roots as Raw[]).entries()) {
+    const rawRoots = raw.api_roots as Raw[];
+    const paths = new Map<string, number>();
+    const firstDeclared = new Map<string, string>();
+    for (const [i, r] of rawRoots.entries()) {
       const path = r.path as string;
-      if (paths.has(path)) problems.push(`api_roots[${i}]: path "${path}" is declared twice`);
-      paths.add(path);
-      const aliases = new Set<string>();
+      const first = paths.get(path);
+      if (first !== undefined)
+        problems.push(`api_roots[${i}]: path "${path}" is declared twice (first at api_roots[${first}])`);
+      else paths.set(path, i);
+    }
+    for (const [i, r] of rawRoots.entries()) {
+      const path = r.path as string;
+      const rawCollections = (r.collections as Raw[] | undefined) ?? [];
+      // The ids of this API root, for the alias checks: an alias must never shadow an id.
+      const idsHere = new Map<string, string>();
+      rawCollections.forEach((c, j) => {
+        if (!idsHere.has(c.id as string)) idsHere.set(c.id as string, `api_roots[${i}].collections[${j}]`);
+      });
+      const aliases = new Map<string, string>();
       const collections: CollectionConfig[] = [];
-      for (const [j, c] of ((r.collections as Raw[] | undefined) ?? []).entries()) {
+      for (const [j, c] of rawCollections.entries()) {
         const where = `api_roots[${i}].collections[${j}]`;
         const id = c.id as string;
-        if (collectionIds.has(id)) problems.push(`${where}: collection id ${id} is declared twice`);
-        collectionIds.add(id);
+        const first = firstDeclared.get(id);
+        if (first !== undefined) problems.push(`${where}: collection id ${id} is declared twice (first at ${first})`);
+        else firstDeclared.set(id, where);
         const alias = c.alias as string | undefined;
-        if (alias !== undefined) {
-          if (aliases.has(alias)) problems.push(`${where}: alias "${alias}" is not unique within the API root`);
-          aliases.add(alias);
-        }
+        if (alias !== undefined) problems.push(...aliasProblems(where, path, alias, idsHere, aliases));
         const grants: GrantConfig[] = [];
+        const granted = new Set<string>();
         for (const [k, g] of ((c.grants as Raw[] | undefined) ?? []).entries()) {
           const at = `${where}.grants[${k}]`;
           let subject: GrantConfig['subject'];
@@ -161,6 +185,12 @@ export function parseAccess(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]
             subject = { kind: 'group', id: g.group as string };
             if (!groupIds.has(subject.id)) problems.push(`${at}: group "${subject.id}" is not declared under groups`);
           }
+          // The store keeps one grant per subject: a second one would silently replace the first.
+          const key = `${subject.kind}:${subject.id}`;
+          if (granted.has(key))
+            problems.push(`${at}: ${subject.kind} "${subject.id}" is named twice in the grants of this collection`);
+          granted.add(key);
+          if (g.read !== true && g.write !== true) problems.push(`${at}: gives neither read nor write`);
           grants.push({ subject, read: g.read === true, write: g.write === true });
         }
         const owner = c.owner as string | undefined;
@@ -193,6 +223,36 @@ export function parseAccess(raw: Raw, env: NodeJS.ProcessEnv, problems: string[]
     ...(markings !== undefined ? { markings } : {}),
     ...(users !== undefined ? { users } : {}),
   };
+}
+
+/** Collection ids are UUIDs (any version, any case), so an alias of that form could pass for one. */
+const UUID_FORM = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * What is wrong with `alias` for the collection at `where` in the API root `path`: it names one
+ * collection there (`aliases` collects those seen so far), is never the id of one (`idsHere`), and
+ * never has the form of an id, since TAXII clients name a collection by either in one URL segment.
+ */
+function aliasProblems(
+  where: string,
+  path: string,
+  alias: string,
+  idsHere: ReadonlyMap<string, string>,
+  aliases: Map<string, string>,
+): string[] {
+  const problems: string[] = [];
+  const other = aliases.get(alias);
+  if (other !== undefined)
+    problems.push(`${where}: alias "${alias}" is already the alias of ${other} in the API root "${path}"`);
+  else aliases.set(alias, where);
+  const idOf = idsHere.get(alias);
+  if (idOf !== undefined && idOf !== where)
+    problems.push(
+      `${where}: alias "${alias}" is the id of ${idOf} in the API root "${path}"; an alias must not shadow an id`,
+    );
+  else if (UUID_FORM.test(alias))
+    problems.push(`${where}: alias "${alias}" has the form of a collection id (a UUID); an alias must not`);
+  return problems;
 }
 
 function toPolicy(p: Raw): PolicyConfig {

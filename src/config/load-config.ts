@@ -7,11 +7,23 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { parseAccess } from './access-config.js';
 import { describeAjvError } from './ajv-problems.js';
-import type { Config } from './types.js';
+import {
+  DEFAULT_INGEST_LIMITS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_SERVER_LIMITS,
+  type Config,
+  type IngestLimitsConfig,
+  type ServerLimitsConfig,
+} from './types.js';
 import { projectRoot } from '../paths.js';
 
 export type * from './types.js';
-export { DEFAULT_MAX_CONTENT_LENGTH } from './types.js';
+export {
+  DEFAULT_INGEST_LIMITS,
+  DEFAULT_MAX_CONTENT_LENGTH,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_SERVER_LIMITS,
+} from './types.js';
 export { normalizeCertificate } from './access-config.js';
 
 export interface ConfigOverrides {
@@ -26,11 +38,39 @@ export interface ConfigOverrides {
   tlsCa?: string;
 }
 
+const L = DEFAULT_SERVER_LIMITS;
+const I = DEFAULT_INGEST_LIMITS;
 const DEFAULTS = {
-  server: { host: '127.0.0.1', port: 8000, trust_proxy: false },
+  server: {
+    host: '127.0.0.1',
+    port: 8000,
+    trust_proxy: false,
+    limits: {
+      headers_timeout_ms: L.headersTimeoutMs,
+      request_timeout_ms: L.requestTimeoutMs,
+      keep_alive_timeout_ms: L.keepAliveTimeoutMs,
+      idle_timeout_ms: L.idleTimeoutMs,
+      max_connections: L.maxConnections,
+      max_headers_count: L.maxHeadersCount,
+      max_header_size: L.maxHeaderSize,
+      max_concurrent_requests_per_principal: L.maxConcurrentRequestsPerPrincipal,
+      rate_limit: { requests_per_second: L.rateLimit.requestsPerSecond, burst: L.rateLimit.burst },
+      shutdown_grace_ms: L.shutdownGraceMs,
+    },
+  },
   data_dir: './data',
   log: { level: 'info' },
   auth: { failure_limit: 10, failure_window_seconds: 60 },
+  ingest: {
+    max_objects_per_envelope: I.maxObjectsPerEnvelope,
+    max_object_bytes: I.maxObjectBytes,
+    max_decompressed_bytes: I.maxDecompressedBytes,
+    max_depth: I.maxDepth,
+    chunk_size: I.chunkSize,
+    workers: I.workers,
+    lease_seconds: I.leaseSeconds,
+    status_detail_limit: I.statusDetailLimit,
+  },
   taxii: { title: 'Palisade TAXII 2.1 server', max_page_size: 1000, status_retention_hours: 168 },
 };
 
@@ -113,6 +153,7 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     base_url?: string;
     trust_proxy: boolean;
     tls?: { cert: string; key: string; ca?: string; client_certificates?: 'request' | 'require' };
+    limits: RawLimits;
   };
   const taxii = raw.taxii as {
     title: string;
@@ -128,11 +169,14 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
       'server.tls.client_certificates: "require" needs server.tls.ca (--tls-ca), the CA of the client certificates',
     );
   }
+  const limits = toLimits(server.limits, problems);
   const dataDir = resolvePath(baseDir, raw.data_dir as string);
   const store = (raw.store as
-    { kind: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string } | undefined) ?? {
-    kind: 'sqlite',
-  };
+    | { kind?: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string; query_timeout_ms?: number }
+    | undefined) ?? { kind: 'sqlite' };
+  // A store section may name only query_timeout_ms: a URI alone selects MongoDB, as PALISADE_MONGODB_URI does.
+  const storeKind = store.kind ?? (store.uri !== undefined ? 'mongodb' : 'sqlite');
+  const queryTimeoutMs = store.query_timeout_ms ?? DEFAULT_QUERY_TIMEOUT_MS;
 
   const access = parseAccess(raw, env, problems);
   if (
@@ -159,17 +203,24 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
             },
           }
         : {}),
+      limits,
     },
     dataDir,
     store:
-      store.kind === 'mongodb'
+      storeKind === 'mongodb'
         ? {
             kind: 'mongodb',
             uri: store.uri as string,
             ...(store.database !== undefined ? { database: store.database } : {}),
+            queryTimeoutMs,
           }
-        : { kind: 'sqlite', file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db') },
+        : {
+            kind: 'sqlite',
+            file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db'),
+            queryTimeoutMs,
+          },
     log: { level: (raw.log as { level: string }).level },
+    ingest: toIngest(raw.ingest as RawIngest),
     auth: {
       failureLimit: (raw.auth as { failure_limit: number }).failure_limit,
       failureWindowMs: (raw.auth as { failure_window_seconds: number }).failure_window_seconds * 1000,
@@ -184,6 +235,65 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     },
     ...access,
     ...(env.PALISADE_ADMIN_PASSWORD ? { adminPassword: env.PALISADE_ADMIN_PASSWORD } : {}),
+  };
+}
+
+interface RawLimits {
+  headers_timeout_ms: number;
+  request_timeout_ms: number;
+  keep_alive_timeout_ms: number;
+  idle_timeout_ms: number;
+  max_connections: number;
+  max_headers_count: number;
+  max_header_size: number;
+  max_concurrent_requests_per_principal: number;
+  rate_limit: { requests_per_second: number; burst: number };
+  shutdown_grace_ms: number;
+}
+
+function toLimits(l: RawLimits, problems: string[]): ServerLimitsConfig {
+  // Node's HTTP server refuses a headers timeout longer than the whole-request timeout, which
+  // covers the headers too.
+  if (l.headers_timeout_ms > l.request_timeout_ms) {
+    problems.push(
+      `server.limits.headers_timeout_ms: ${l.headers_timeout_ms} is longer than request_timeout_ms (${l.request_timeout_ms}), which includes the headers`,
+    );
+  }
+  return {
+    headersTimeoutMs: l.headers_timeout_ms,
+    requestTimeoutMs: l.request_timeout_ms,
+    keepAliveTimeoutMs: l.keep_alive_timeout_ms,
+    idleTimeoutMs: l.idle_timeout_ms,
+    maxConnections: l.max_connections,
+    maxHeadersCount: l.max_headers_count,
+    maxHeaderSize: l.max_header_size,
+    maxConcurrentRequestsPerPrincipal: l.max_concurrent_requests_per_principal,
+    rateLimit: { requestsPerSecond: l.rate_limit.requests_per_second, burst: l.rate_limit.burst },
+    shutdownGraceMs: l.shutdown_grace_ms,
+  };
+}
+
+interface RawIngest {
+  max_objects_per_envelope: number;
+  max_object_bytes: number;
+  max_decompressed_bytes: number;
+  max_depth: number;
+  chunk_size: number;
+  workers: number;
+  lease_seconds: number;
+  status_detail_limit: number;
+}
+
+function toIngest(i: RawIngest): IngestLimitsConfig {
+  return {
+    maxObjectsPerEnvelope: i.max_objects_per_envelope,
+    maxObjectBytes: i.max_object_bytes,
+    maxDecompressedBytes: i.max_decompressed_bytes,
+    maxDepth: i.max_depth,
+    chunkSize: i.chunk_size,
+    workers: i.workers,
+    leaseSeconds: i.lease_seconds,
+    statusDetailLimit: i.status_detail_limit,
   };
 }
 

@@ -5,7 +5,14 @@
 // unreachable, until an admin deletes them). Records made through the admin API or at the first
 // start are not the file's to remove, with one exception: once the file declares a platform admin,
 // the first-start `admin` account is deleted, so it never keeps rights the file did not give.
-import type { Store, Subject } from '../store/store.js';
+//
+// Before anything is written, the file is checked against what it does not own in the store: a
+// collection, certificate or STIX identity that an admin (or the first start) made keeps it, so a
+// file claiming its alias, certificate or identity is a configuration error listing every such
+// clash (ConfigError: the start stops with status 2), never a constraint error half-way through
+// and never a silent takeover.
+import { ConfigError, ConflictError } from '../errors.js';
+import type { Source, Store, Subject } from '../store/store.js';
 import type { Config } from './load-config.js';
 
 export interface ReconcileReport {
@@ -17,6 +24,8 @@ export async function reconcile(
   config: Readonly<Config>,
   hash: (password: string) => Promise<string>,
 ): Promise<ReconcileReport> {
+  const clashes = await storeConflicts(store, config);
+  if (clashes.length > 0) throw new ConfigError(clashes);
   const removed: string[] = [];
   const drop = async (what: string, subject?: Subject): Promise<void> => {
     removed.push(what);
@@ -114,17 +123,24 @@ export async function reconcile(
           if (holder && holder.id !== col.id && holder.source === 'config')
             await store.catalog.retireCollection(holder.id);
         }
-        await store.catalog.putCollection({
-          id: col.id,
-          apiRoot: root.path,
-          title: col.title,
-          ...(col.description !== undefined ? { description: col.description } : {}),
-          ...(col.alias !== undefined ? { alias: col.alias } : {}),
-          ...(col.owner !== undefined ? { owner: col.owner } : {}),
-          ...(col.releasability ? { releasability: true } : {}),
-          ...(col.policy !== undefined ? { policy: col.policy } : {}),
-          source: 'config',
-        });
+        try {
+          await store.catalog.putCollection({
+            id: col.id,
+            apiRoot: root.path,
+            title: col.title,
+            ...(col.description !== undefined ? { description: col.description } : {}),
+            ...(col.alias !== undefined ? { alias: col.alias } : {}),
+            ...(col.owner !== undefined ? { owner: col.owner } : {}),
+            ...(col.releasability ? { releasability: true } : {}),
+            ...(col.policy !== undefined ? { policy: col.policy } : {}),
+            source: 'config',
+          });
+        } catch (err) {
+          // Taken since the check above (an admin request on another instance sharing the store).
+          if (err instanceof ConflictError)
+            throw new ConfigError([`collection ${col.id} in the API root "${root.path}": ${err.message}`]);
+          throw err;
+        }
         await store.grants.setGrants(
           col.id,
           col.grants.map((g) => ({ subject: g.subject, read: g.read, write: g.write })),
@@ -147,4 +163,81 @@ export async function reconcile(
     }
   }
   return { removed };
+}
+
+const MADE_BY: Record<Source, string> = {
+  admin: 'made through the admin API',
+  bootstrap: 'made at the first start',
+  config: 'declared by an earlier configuration file',
+};
+
+/**
+ * What the file claims that a record it does not own holds: an alias (or id) of a collection, a
+ * client certificate of an account, a STIX identity of a tenant. Records of the file (source
+ * 'config') are not counted: the file rewrites, removes or retires them itself. Exported for tests.
+ */
+export async function storeConflicts(store: Store, config: Readonly<Config>): Promise<string[]> {
+  const problems: string[] = [];
+
+  if (config.apiRoots) {
+    const declared = new Set(config.apiRoots.flatMap((r) => r.collections.map((c) => c.id)));
+    for (const [i, root] of config.apiRoots.entries()) {
+      const kept = (await store.catalog.listCollections(root.path)).filter(
+        (c) => c.source !== 'config' && !declared.has(c.id),
+      );
+      for (const [j, col] of root.collections.entries()) {
+        const where = `api_roots[${i}].collections[${j}] (${col.id})`;
+        for (const other of kept) {
+          const whose = `collection ${other.id} of the API root "${root.path}" (${MADE_BY[other.source]})`;
+          if (col.alias !== undefined && other.alias === col.alias)
+            problems.push(
+              `${where}: alias "${col.alias}" is taken by ${whose}; choose another alias, or change or delete that collection through the admin API`,
+            );
+          if (col.alias !== undefined && other.id === col.alias)
+            problems.push(`${where}: alias "${col.alias}" is the id of ${whose}; an alias must not shadow an id`);
+          if (other.alias === col.id)
+            problems.push(`${where}: the id is the alias of ${whose}; change that alias through the admin API`);
+        }
+      }
+    }
+  }
+
+  if (config.users) {
+    const declared = new Set(config.users.map((u) => u.username));
+    const fileHasAdmin = config.users.some((u) => u.role === 'platform-admin');
+    const mapped = new Map<string, { username: string; source: Source }>();
+    for (const u of await store.identity.listUsers()) {
+      const removed = u.source === 'config' || (u.source === 'bootstrap' && fileHasAdmin);
+      if (!removed && !declared.has(u.username))
+        for (const c of u.certificates) mapped.set(c, { username: u.username, source: u.source });
+    }
+    for (const [i, u] of config.users.entries()) {
+      u.certificates.forEach((c, j) => {
+        const holder = mapped.get(c);
+        if (holder)
+          problems.push(
+            `users[${i}] (${u.username}).certificates[${j}]: certificate "${c}" is mapped to the account "${holder.username}" (${MADE_BY[holder.source]}); remove it there first`,
+          );
+      });
+    }
+  }
+
+  if (config.tenants) {
+    const declared = new Set(config.tenants.map((t) => t.id));
+    const speaksFor = new Map<string, { id: string; source: Source }>();
+    for (const t of await store.tenancy.listTenants()) {
+      if (t.source !== 'config' && !declared.has(t.id))
+        for (const identity of t.identities ?? []) speaksFor.set(identity, { id: t.id, source: t.source });
+    }
+    for (const [i, t] of config.tenants.entries()) {
+      for (const identity of t.identities) {
+        const holder = speaksFor.get(identity);
+        if (holder)
+          problems.push(
+            `tenants[${i}] (${t.id}): identity ${identity} speaks for the tenant "${holder.id}" (${MADE_BY[holder.source]}); remove it there first`,
+          );
+      }
+    }
+  }
+  return problems;
 }

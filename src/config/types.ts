@@ -2,6 +2,81 @@
 
 export const DEFAULT_MAX_CONTENT_LENGTH = 104_857_600;
 
+/**
+ * What one connection and one caller may hold of the server (`server.limits`). Times are in
+ * milliseconds; every one is enforced, none can be switched off.
+ */
+export interface ServerLimitsConfig {
+  /** from the first byte of a request to the end of its header section; then 408 and close */
+  headersTimeoutMs: number;
+  /** from the first byte of a request to the end of its body; then 408 and close */
+  requestTimeoutMs: number;
+  /** how long a keep-alive connection may wait for its next request */
+  keepAliveTimeoutMs: number;
+  /** a socket with no traffic in either direction for this long is destroyed */
+  idleTimeoutMs: number;
+  /** open connections at most; a connection beyond is closed as soon as it is accepted */
+  maxConnections: number;
+  /** header fields per request at most (those beyond are dropped) */
+  maxHeadersCount: number;
+  /** bytes of the request line and header section at most; more is answered 431 */
+  maxHeaderSize: number;
+  /** requests of one caller (an account, or an address for unauthenticated requests) in progress at once */
+  maxConcurrentRequestsPerPrincipal: number;
+  /** token bucket per caller: refilled at requestsPerSecond, holding burst at most */
+  rateLimit: { requestsPerSecond: number; burst: number };
+  /** how long in-flight requests may still run after SIGTERM or SIGINT */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimitsConfig> = Object.freeze({
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  maxConnections: 2_000,
+  maxHeadersCount: 100,
+  maxHeaderSize: 16_384,
+  maxConcurrentRequestsPerPrincipal: 32,
+  // Far above one well-behaved client doing 10,000 small requests a second: meant to be lowered.
+  rateLimit: Object.freeze({ requestsPerSecond: 20_000, burst: 40_000 }),
+  shutdownGraceMs: 10_000,
+});
+
+/** Bounds on what one ingested envelope may cost (`ingest`). */
+export interface IngestLimitsConfig {
+  /** objects in one envelope at most */
+  maxObjectsPerEnvelope: number;
+  /** bytes of one serialized object at most */
+  maxObjectBytes: number;
+  /** bytes of a compressed request body once decompressed, at most */
+  maxDecompressedBytes: number;
+  /** nesting depth of the JSON of an envelope at most */
+  maxDepth: number;
+  /** objects per unit of work of the ingestion worker */
+  chunkSize: number;
+  /** queued add-objects requests processed at once by one process */
+  workers: number;
+  /** a claimed request left without a sign of life this long is taken over by another worker */
+  leaseSeconds: number;
+  /** successes and failures of a status are listed while each list holds at most this many */
+  statusDetailLimit: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimitsConfig> = Object.freeze({
+  maxObjectsPerEnvelope: 100_000,
+  maxObjectBytes: 1_048_576,
+  maxDecompressedBytes: 419_430_400,
+  maxDepth: 64,
+  chunkSize: 500,
+  workers: 2,
+  leaseSeconds: 60,
+  statusDetailLimit: 10_000,
+});
+
+/** `store.query_timeout_ms`: the longest one database query may run. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
+
 export type RoleConfig = 'platform-admin' | 'tenant-admin' | 'member';
 export interface TenantConfig {
   id: string;
@@ -63,10 +138,24 @@ export interface TlsConfig {
   clientCertificates: 'request' | 'require';
 }
 export interface Config {
-  server: { host: string; port: number; baseUrl?: string; trustProxy: boolean; tls?: TlsConfig };
+  server: {
+    host: string;
+    port: number;
+    baseUrl?: string;
+    trustProxy: boolean;
+    tls?: TlsConfig;
+    limits: ServerLimitsConfig;
+  };
   dataDir: string;
-  store: { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string };
+  /**
+   * queryTimeoutMs is always set by loadConfig; it is optional so that a store opened without a
+   * configuration (tools, tests) takes DEFAULT_QUERY_TIMEOUT_MS.
+   */
+  store: ({ kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string }) & {
+    queryTimeoutMs?: number;
+  };
   log: { level: string };
+  ingest: IngestLimitsConfig;
   auth: { failureLimit: number; failureWindowMs: number };
   taxii: {
     title: string;

@@ -147,12 +147,17 @@ export function httpsServerOptions(m: TlsMaterial): ServerOptions {
 /** Sockets of servers whose configuration requires a verified client certificate on every request. */
 const REQUIRED = new WeakSet<TLSSocket>();
 
-/** An HTTPS server with {@link httpsServerOptions}, which records on each connection whether a certificate is required. */
+/**
+ * An HTTPS server with {@link httpsServerOptions}, which records on each connection whether a
+ * certificate is required. `extra` adds options that are not about TLS material (HTTP limits and
+ * timeouts, src/http/limits.ts); it cannot override the TLS options.
+ */
 export function createHttpsServer(
   m: TlsMaterial,
   listener: (req: IncomingMessage, res: ServerResponse) => void,
+  extra: ServerOptions = {},
 ): Server {
-  const server = createServer(httpsServerOptions(m), listener);
+  const server = createServer({ ...extra, ...httpsServerOptions(m) }, listener);
   if (m.clientCertificates === 'require') {
     // Before the HTTP parser sees the connection, so no request on it is handled unmarked.
     server.prependListener('secureConnection', (socket: TLSSocket) => REQUIRED.add(socket));

@@ -7,6 +7,7 @@ export type AuditAction =
   | 'taxii.write'
   | 'taxii.delete'
   | 'taxii.status'
+  | 'taxii.ingest'
   | 'admin.create'
   | 'admin.update'
   | 'admin.delete';

@@ -17,9 +17,14 @@ export interface StatusRecord {
   /** microseconds since the epoch */
   requestTimestamp: number;
   totalCount: number;
+  /** detail lists, possibly capped (the counts below are then larger than the lists) */
   successes: StatusDetail[];
   failures: StatusDetail[];
   pendings: StatusDetail[];
+  /** exact counts; when absent (statuses written before ingestion was queued) the list lengths */
+  successCount?: number;
+  failureCount?: number;
+  pendingCount?: number;
 }
 
 export interface StatusStore {

@@ -5,6 +5,7 @@ import type { AuditStore } from './audit.js';
 import type { CatalogStore } from './catalog.js';
 import type { GrantStore } from './grants.js';
 import type { IdentityStore } from './identity.js';
+import type { JobStore } from './jobs.js';
 import type { MarkingStore } from './markings.js';
 import type { MetaStore } from './meta.js';
 import type { ObjectStore } from './objects.js';
@@ -15,6 +16,7 @@ export type * from './audit.js';
 export type * from './catalog.js';
 export type * from './grants.js';
 export type * from './identity.js';
+export type * from './jobs.js';
 export type * from './markings.js';
 export type * from './meta.js';
 export type * from './objects.js';
@@ -44,6 +46,7 @@ export interface Store {
   readonly objects: ObjectStore;
   readonly statuses: StatusStore;
   readonly audit: AuditStore;
+  readonly jobs: JobStore;
 
   /**
    * Brings the schema to the version this code knows, one numbered step at a time. Refuses a

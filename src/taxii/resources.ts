@@ -106,11 +106,11 @@ export function statusResource(s: StatusRecord): object {
     status: s.status,
     request_timestamp: formatMicros(s.requestTimestamp),
     total_count: s.totalCount,
-    success_count: s.successes.length,
+    success_count: s.successCount ?? s.successes.length,
     ...(s.successes.length > 0 ? { successes: details(s.successes) } : {}),
-    failure_count: s.failures.length,
+    failure_count: s.failureCount ?? s.failures.length,
     ...(s.failures.length > 0 ? { failures: details(s.failures) } : {}),
-    pending_count: s.pendings.length,
+    pending_count: s.pendingCount ?? s.pendings.length,
     ...(s.pendings.length > 0 ? { pendings: details(s.pendings) } : {}),
   };
 }

@@ -106,6 +106,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** where the server logs (silent by default) */
   log?: Logger;
+  /** false: queued add-objects requests are not processed by this app (restart and crash tests) */
+  ingestWorker?: boolean;
 }
 
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -128,6 +130,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   );
   const container = await createContainer(config, opts.log ?? silentLogger, opts.clock);
   await bootstrap(container);
+  if (opts.ingestWorker !== false) container.start();
   const http = supertest.agent(buildApp(container));
   return {
     dir,
@@ -135,12 +138,17 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     http,
     get: (path, as = ANALYST) => http.get(path).set('Accept', TAXII).auth(as.name, as.password),
     post: (path, body, as = ANALYST) =>
-      http
-        .post(path)
-        .set('Accept', TAXII)
-        .set('Content-Type', TAXII)
-        .auth(as.name, as.password)
-        .send(typeof body === 'string' ? body : JSON.stringify(body)),
+      untilProcessed(
+        http
+          .post(path)
+          .set('Accept', TAXII)
+          .set('Content-Type', TAXII)
+          .auth(as.name, as.password)
+          .send(typeof body === 'string' ? body : JSON.stringify(body)),
+        path,
+        http,
+        as,
+      ),
     del: (path, as = ANALYST) => http.delete(path).set('Accept', TAXII).auth(as.name, as.password),
     close: async () => {
       await container.close();
@@ -149,6 +157,36 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An add-objects POST is answered with a `pending` status as soon as the envelope is queued
+ * (TAXII 2.1 §5.5). Like a client waiting for completion, the tests' `post` then polls that status
+ * until it is `complete` and hands the final status on as the response body; the queued answer
+ * stays available as `res.queued`. Other responses pass through untouched.
+ */
+function untilProcessed(test: supertest.Test, path: string, http: supertest.Agent, as: TestUser): supertest.Test {
+  const root = path.split('/')[1] ?? '';
+  const then = test.then.bind(test);
+  const settled = async (res: supertest.Response): Promise<supertest.Response> => {
+    const body = res.body as { id?: unknown; status?: unknown } | undefined;
+    if (res.status !== 202 || body?.status !== 'pending' || typeof body.id !== 'string') return res;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const st = await http.get(`/${root}/status/${body.id}/`).set('Accept', TAXII).auth(as.name, as.password);
+      if (st.status === 200 && (st.body as { status?: unknown }).status === 'complete') {
+        Object.assign(res, { queued: res.body, body: st.body });
+        return res;
+      }
+      if (Date.now() > deadline) throw new Error(`status ${body.id} still not complete after 30 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  Object.assign(test, {
+    then: (onFulfilled?: (r: supertest.Response) => unknown, onRejected?: (e: unknown) => unknown) =>
+      then((res: supertest.Response) => settled(res)).then(onFulfilled, onRejected),
+  });
+  return test;
 }
 
 /** A MongoDB database for a series of restarts (undefined on SQLite), and how to drop it after. */

@@ -49,8 +49,19 @@ describe('Audit trail', function () {
       target: 'objects',
       requestId: posted.headers['x-request-id'],
     });
-    expect(write?.detail).to.deep.equal({ status: posted.body.id, total: 2, succeeded: 1, failed: 1 });
+    expect(write?.detail).to.deep.equal({ status: posted.body.id, total: 2, queued: true });
     expect(write?.address).to.be.a('string');
+    // the outcome is recorded by the worker once the queued request is processed
+    expect(await last('taxii.ingest')).to.deep.include({
+      outcome: 'ok',
+      actor: 'de-analyst',
+      tenant: 'de-bsi',
+      apiRoot: 'eu',
+      collectionId: C,
+      target: 'objects',
+      requestId: posted.headers['x-request-id'],
+      detail: { status: posted.body.id, total: 2, succeeded: 1, failed: 1 },
+    });
 
     const read = await app.get(`/eu/collections/${C}/objects/?limit=5`, DE).expect(200);
     expect(await last('taxii.read')).to.deep.include({

@@ -96,6 +96,7 @@ async function serveOn(where: StoreLocation, env: Record<string, string> = {}) {
   const config = loadConfig(env, where.overrides);
   const container = await createContainer(config, silentLogger);
   await bootstrap(container);
+  container.start();
   const http = supertest(buildApp(container));
   return {
     http,

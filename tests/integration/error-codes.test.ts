@@ -50,7 +50,13 @@ interface ErrorBody {
 }
 
 /** Asserts a TAXII error resource with this status, error_code and description (exact, or matching). */
-function expectError(res: supertest.Response, status: number, code: string, description: string | RegExp, what = ''): ErrorBody {
+function expectError(
+  res: supertest.Response,
+  status: number,
+  code: string,
+  description: string | RegExp,
+  what = '',
+): ErrorBody {
   const label = `${what} → ${res.status} ${JSON.stringify(res.body)}`;
   expect(res.status, label).to.equal(status);
   expect(res.headers['content-type'], label).to.equal(TAXII);
@@ -89,7 +95,13 @@ describe('Error resources: exact error_code and reason on every error path (§3.
     });
 
     it('T-72 T-12 an added_after that is not one RFC 3339 UTC timestamp', async () => {
-      for (const value of ['yesterday', '2024-01-01T00:00:00+01:00', '2024-01-01', '2024-02-30T00:00:00Z', '1700000000']) {
+      for (const value of [
+        'yesterday',
+        '2024-01-01T00:00:00+01:00',
+        '2024-01-01',
+        '2024-02-30T00:00:00Z',
+        '1700000000',
+      ]) {
         const body = expectError(
           await app.get(`${manifestPath()}?added_after=${encodeURIComponent(value)}`),
           400,
@@ -124,18 +136,35 @@ describe('Error resources: exact error_code and reason on every error path (§3.
     it('T-85 T-86 a bad match[version]', async () => {
       const cases: [string, string][] = [
         ['not-a-time', 'match[version]: "not-a-time" is neither first, last, all nor a STIX timestamp.'],
-        ['2024-01-01T00:00:00+01:00', 'match[version]: "2024-01-01T00:00:00+01:00" is neither first, last, all nor a STIX timestamp.'],
+        [
+          '2024-01-01T00:00:00+01:00',
+          'match[version]: "2024-01-01T00:00:00+01:00" is neither first, last, all nor a STIX timestamp.',
+        ],
         ['all,last', 'match[version]=all cannot be combined with other values.'],
         ['last,last', 'match[version] must not repeat a value.'],
         ['first,', 'match[version] must be a comma-separated list without empty values.'],
-        ['2024-01-01T00:00:00Z,2024-01-01T00:00:00.000Z', 'match[version] names the version 2024-01-01T00:00:00.000Z twice.'],
+        [
+          '2024-01-01T00:00:00Z,2024-01-01T00:00:00.000Z',
+          'match[version] names the version 2024-01-01T00:00:00.000Z twice.',
+        ],
       ];
       for (const [value, description] of cases) {
         for (const path of [objectsPath(), manifestPath(), objectPath(known.id)]) {
-          expectError(await app.get(`${path}?match[version]=${encodeURIComponent(value)}`), 400, 'invalid-request', description, `${path} ${value}`);
+          expectError(
+            await app.get(`${path}?match[version]=${encodeURIComponent(value)}`),
+            400,
+            'invalid-request',
+            description,
+            `${path} ${value}`,
+          );
         }
       }
-      expectError(await app.del(`${objectPath(known.id)}?match[version]=soon`), 400, 'invalid-request', /"soon" is neither first, last, all/);
+      expectError(
+        await app.del(`${objectPath(known.id)}?match[version]=soon`),
+        400,
+        'invalid-request',
+        /"soon" is neither first, last, all/,
+      );
     });
 
     it('T-82 T-83 T-90 bad match[id], match[type] and match[spec_version] values', async () => {
@@ -150,7 +179,12 @@ describe('Error resources: exact error_code and reason on every error path (§3.
     });
 
     it('T-80 T-127 a bad, empty or foreign next cursor', async () => {
-      expectError(await app.get(`${objectsPath()}?next=garbage`), 400, 'invalid-request', 'The next parameter is not a cursor issued by this server.');
+      expectError(
+        await app.get(`${objectsPath()}?next=garbage`),
+        400,
+        'invalid-request',
+        'The next parameter is not a cursor issued by this server.',
+      );
       expectError(await app.get(`${objectsPath()}?next=`), 400, 'invalid-request', 'next must not be empty.');
       await app.post(objectsPath(), envelope(indicator('errors-second'))).expect(202);
       const first = await app.get(`${objectsPath()}?limit=1`).expect(200);
@@ -163,8 +197,15 @@ describe('Error resources: exact error_code and reason on every error path (§3.
     });
 
     it('T-104 a POST body that is not JSON', async () => {
-      for (const body of ['{"objects": [', 'not json', '{"objects": [}]}']) {
-        expectError(await app.post(objectsPath(), body), 400, 'invalid-request', 'The request body is not valid JSON.', body);
+      for (const [body, description] of [
+        [
+          '{"objects": [',
+          'The request body is not valid JSON: unexpected end of input: the envelope is not complete at byte 13.',
+        ],
+        ['not json', 'The request body is not valid JSON: expected a JSON object, found "n" at byte 0.'],
+        ['{"objects": [}]}', 'The request body is not valid JSON: expected a value, found "}" at byte 13.'],
+      ] as const) {
+        expectError(await app.post(objectsPath(), body), 400, 'invalid-request', description, body);
       }
     });
   });
@@ -183,7 +224,13 @@ describe('Error resources: exact error_code and reason on every error path (§3.
       ];
       for (const [what, req] of requests) {
         const res = await req;
-        expectError(res, 401, 'unauthenticated', 'Valid credentials are required (HTTP Basic, a token, or a client certificate).', what);
+        expectError(
+          res,
+          401,
+          'unauthenticated',
+          'Valid credentials are required (HTTP Basic, a token, or a client certificate).',
+          what,
+        );
         expect(res.headers['www-authenticate'], what).to.match(/^Basic realm="palisade"/);
       }
     });
@@ -192,7 +239,13 @@ describe('Error resources: exact error_code and reason on every error path (§3.
   describe('403 forbidden', () => {
     it('T-53 T-57 T-63 T-67 T-122 reads on a collection the caller may only write', async () => {
       for (const p of [objectsPath(), manifestPath(), objectPath(known.id), versionsPath(known.id)]) {
-        expectError(await app.get(p, WRITER), 403, 'forbidden', 'You may add objects to this collection but not read it.', p);
+        expectError(
+          await app.get(p, WRITER),
+          403,
+          'forbidden',
+          'You may add objects to this collection but not read it.',
+          p,
+        );
       }
     });
 
@@ -220,10 +273,20 @@ describe('Error resources: exact error_code and reason on every error path (§3.
 
   describe('404 not-found', () => {
     it('T-42 an unknown API root, on every endpoint below it', async () => {
-      for (const p of ['/nowhere/', '/nowhere/collections/', `/nowhere/collections/${C1}/objects/`, `/nowhere/status/${UNKNOWN_STATUS}/`]) {
+      for (const p of [
+        '/nowhere/',
+        '/nowhere/collections/',
+        `/nowhere/collections/${C1}/objects/`,
+        `/nowhere/status/${UNKNOWN_STATUS}/`,
+      ]) {
         expectError(await app.get(p), 404, 'not-found', 'There is no API root at /nowhere/.', p);
       }
-      expectError(await app.post(`/nowhere/collections/${C1}/objects/`, envelope(indicator('n'))), 404, 'not-found', 'There is no API root at /nowhere/.');
+      expectError(
+        await app.post(`/nowhere/collections/${C1}/objects/`, envelope(indicator('n'))),
+        404,
+        'not-found',
+        'There is no API root at /nowhere/.',
+      );
     });
 
     it('T-123 A-12 an unknown collection and an invisible one are the same 404', async () => {
@@ -245,15 +308,34 @@ describe('Error resources: exact error_code and reason on every error path (§3.
       ];
       for (const [p, user, method] of cases) {
         const res =
-          method === 'get' ? await app.get(p, user) : method === 'post' ? await app.post(p, envelope(indicator('n')), user) : await app.del(p, user);
+          method === 'get'
+            ? await app.get(p, user)
+            : method === 'post'
+              ? await app.post(p, envelope(indicator('n')), user)
+              : await app.del(p, user);
         expectError(res, 404, 'not-found', NO_COLLECTION, `${method} ${p} as ${user.name}`);
       }
       // A caller who sees nothing in the API root gets the 404 of an unknown API root everywhere below it.
-      for (const p of [`/${ROOT}/collections/${C1}/`, manifestPath(C1), objectPath(known.id, C1), versionsPath(known.id, C1)]) {
+      for (const p of [
+        `/${ROOT}/collections/${C1}/`,
+        manifestPath(C1),
+        objectPath(known.id, C1),
+        versionsPath(known.id, C1),
+      ]) {
         expectError(await app.get(p, NOBODY), 404, 'not-found', `There is no API root at /${ROOT}/.`, p);
       }
-      expectError(await app.post(objectsPath(C1), envelope(indicator('n')), NOBODY), 404, 'not-found', `There is no API root at /${ROOT}/.`);
-      expectError(await app.del(objectPath(known.id, C1), NOBODY), 404, 'not-found', `There is no API root at /${ROOT}/.`);
+      expectError(
+        await app.post(objectsPath(C1), envelope(indicator('n')), NOBODY),
+        404,
+        'not-found',
+        `There is no API root at /${ROOT}/.`,
+      );
+      expectError(
+        await app.del(objectPath(known.id, C1), NOBODY),
+        404,
+        'not-found',
+        `There is no API root at /${ROOT}/.`,
+      );
     });
 
     it('T-62 T-65 an unknown object on the object and versions endpoints; DELETE of a missing version', async () => {
@@ -261,11 +343,17 @@ describe('Error resources: exact error_code and reason on every error path (§3.
         expectError(await app.get(p), 404, 'not-found', 'There is no object with this id in the collection.', p);
       }
       for (const p of [objectPath(UNKNOWN_ID), `${objectPath(known.id)}?match[version]=2000-01-01T00:00:00.000Z`]) {
-        expectError(await app.del(p), 404, 'not-found', 'There is no object with this id and version in the collection.', p);
+        expectError(
+          await app.del(p),
+          404,
+          'not-found',
+          'There is no object with this id and version in the collection.',
+          p,
+        );
       }
     });
 
-    it('T-44 T-47 an unknown status, another user\'s status, a status under another API root', async () => {
+    it("T-44 T-47 an unknown status, another user's status, a status under another API root", async () => {
       const post = await app.post(objectsPath(), envelope(indicator('errors-status'))).expect(202);
       const NO_STATUS = 'There is no such status resource.';
       expectError(await app.get(`/${ROOT}/status/${UNKNOWN_STATUS}/`), 404, 'not-found', NO_STATUS);
@@ -275,7 +363,11 @@ describe('Error resources: exact error_code and reason on every error path (§3.
     });
 
     it('a URL that is no TAXII resource', async () => {
-      for (const p of ['/no/such/path/', `/${ROOT}/collections/${C1}/objects/${known.id}/versions/extra/`, '/taxii2/extra/']) {
+      for (const p of [
+        '/no/such/path/',
+        `/${ROOT}/collections/${C1}/objects/${known.id}/versions/extra/`,
+        '/taxii2/extra/',
+      ]) {
         expectError(await app.get(p), 404, 'not-found', 'There is no TAXII resource at this URL.', p);
       }
     });
@@ -320,34 +412,55 @@ describe('Error resources: exact error_code and reason on every error path (§3.
     it('T-102 413 payload-too-large for a body over max_content_length of the API root', async () => {
       const big = JSON.stringify(envelope(...Array.from({ length: 10 }, (_, i) => indicator(`big-${i}`))));
       expect(big.length).to.be.above(2000);
-      expectError(await app.post(SMALL, big), 413, 'payload-too-large', 'The request body exceeds max_content_length of this API root.');
+      expectError(
+        await app.post(SMALL, big),
+        413,
+        'payload-too-large',
+        'The request body exceeds the 2000 bytes this API root accepts (max_content_length).',
+      );
     });
 
     it('T-18 T-100 415 unsupported-media-type for a POST that is not TAXII 2.1', async () => {
-      for (const ct of ['application/json', 'application/stix+json;version=2.1', 'application/taxii+json;version=2.0']) {
+      for (const ct of [
+        'application/json',
+        'application/stix+json;version=2.1',
+        'application/taxii+json;version=2.0',
+      ]) {
         const res = await app.http
           .post(objectsPath())
           .set('Accept', TAXII)
           .set('Content-Type', ct)
           .auth(ANALYST.name, ANALYST.password)
           .send(JSON.stringify(envelope(indicator('never'))));
-        expectError(res, 415, 'unsupported-media-type', `The request body must be sent as application/taxii+json;version=2.1; got "${ct}".`, ct);
+        expectError(
+          res,
+          415,
+          'unsupported-media-type',
+          `The request body must be sent as application/taxii+json;version=2.1; got "${ct}".`,
+          ct,
+        );
       }
     });
 
     it('T-101 T-104 422 unprocessable for a body that is not an envelope or has no objects', async () => {
-      const NOT_ENVELOPE = 'The request body must be a TAXII envelope: a JSON object with an "objects" list.';
-      const NO_OBJECTS = 'The envelope must have an "objects" list with at least one STIX object.';
+      const invalid = (what: string, at: number): string =>
+        `The request body is not a valid TAXII envelope: ${what} (at byte ${at}).`;
+      const NOT_ENVELOPE = 'the top level must be a JSON object with an "objects" member';
+      const bare = JSON.stringify(indicator('bare'));
       for (const [body, description] of [
-        ['[]', NOT_ENVELOPE],
-        ['"objects"', NOT_ENVELOPE],
-        ['null', NOT_ENVELOPE],
-        ['42', NOT_ENVELOPE],
-        ['{}', NO_OBJECTS],
-        ['{"objects": []}', NO_OBJECTS],
-        ['{"objects": {}}', NO_OBJECTS],
-        ['{"objects": null}', NO_OBJECTS],
-        [JSON.stringify(indicator('bare')), NO_OBJECTS],
+        ['[]', invalid(NOT_ENVELOPE, 0)],
+        ['"objects"', invalid(NOT_ENVELOPE, 0)],
+        ['null', invalid(NOT_ENVELOPE, 0)],
+        ['42', invalid(NOT_ENVELOPE, 0)],
+        ['{}', invalid('the envelope has no "objects" member', 1)],
+        ['{"objects": []}', invalid('"objects" is empty; it must hold at least one STIX object', 13)],
+        ['{"objects": {}}', invalid('"objects" must be an array of STIX objects', 12)],
+        ['{"objects": null}', invalid('"objects" must be an array of STIX objects', 12)],
+        [bare, invalid('the envelope has no "objects" member', bare.length - 1)],
+        [
+          '{"objects": [{"type": "x"}, 0]}',
+          invalid('objects[1] is not a JSON object (found "0"); each element must be a STIX object', 28),
+        ],
       ] as const) {
         expectError(await app.post(objectsPath(), body), 422, 'unprocessable', description, body);
       }

@@ -155,6 +155,7 @@ describe('Upgrade: a release 0.1 database is migrated and served unchanged', fun
     const config = loadConfig({}, { configFile: join(dir, 'palisade.yaml'), dataDir: join(dir, 'data') });
     const c = await createContainer(config, silentLogger);
     await bootstrap(c);
+    c.start();
     return c;
   }
 

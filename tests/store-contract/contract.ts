@@ -13,6 +13,7 @@ import { metaContract } from './areas/meta.js';
 import { objectsContract } from './areas/objects.js';
 import { pagingContract } from './areas/paging.js';
 import { statusesContract } from './areas/statuses.js';
+import { jobsContract } from './areas/jobs.js';
 
 export interface OpenedStore {
   store: Store;
@@ -105,6 +106,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     objectsContract(ctx);
     pagingContract(ctx);
     statusesContract(ctx);
+    jobsContract(ctx);
     auditContract(ctx);
     markingsContract(ctx);
   });

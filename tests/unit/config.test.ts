@@ -2,7 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadConfig } from '../../src/config/load-config.js';
+import {
+  DEFAULT_INGEST_LIMITS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_SERVER_LIMITS,
+  loadConfig,
+} from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const sqliteFile = (cfg: ReturnType<typeof loadConfig>): string =>
@@ -33,7 +38,12 @@ describe('configuration (validated once at start-up)', () => {
 
   it('has working defaults without a file', () => {
     const cfg = loadConfig({});
-    expect(cfg.server).to.deep.equal({ host: '127.0.0.1', port: 8000, trustProxy: false });
+    expect(cfg.server).to.deep.equal({
+      host: '127.0.0.1',
+      port: 8000,
+      trustProxy: false,
+      limits: DEFAULT_SERVER_LIMITS,
+    });
     expect(cfg.store.kind).to.equal('sqlite');
     expect(sqliteFile(cfg)).to.match(/data\/palisade\.db$/);
     expect(cfg.apiRoots).to.equal(undefined);
@@ -235,10 +245,12 @@ users:
       kind: 'mongodb',
       uri: 'mongodb://127.0.0.1:27017/',
       database: 'pal',
+      queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     });
     expect(loadConfig({ PALISADE_STORE: 'mongodb', PALISADE_MONGODB_URI: 'mongodb://h/' }).store).to.deep.equal({
       kind: 'mongodb',
       uri: 'mongodb://h/',
+      queryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
     });
     expect(loadConfig({}, { store: 'mongodb', mongodbUri: 'mongodb://x/' }).store.kind).to.equal('mongodb');
     expect(
@@ -254,5 +266,136 @@ users:
     const broken = await write('broken.json', '{ "server": ');
     expect(problemsOf(() => loadConfig({}, { configFile: broken }))[0]).to.match(/cannot parse/);
     expect(problemsOf(() => loadConfig({ PALISADE_PORT: 'abc' }))[0]).to.match(/port/);
+  });
+  describe('limits', () => {
+    it('defaults: server.limits, ingest and store.query_timeout_ms', () => {
+      const cfg = loadConfig({});
+      expect(cfg.server.limits).to.deep.equal({
+        headersTimeoutMs: 15_000,
+        requestTimeoutMs: 120_000,
+        keepAliveTimeoutMs: 5_000,
+        idleTimeoutMs: 30_000,
+        maxConnections: 2_000,
+        maxHeadersCount: 100,
+        maxHeaderSize: 16_384,
+        maxConcurrentRequestsPerPrincipal: 32,
+        rateLimit: { requestsPerSecond: 20_000, burst: 40_000 },
+        shutdownGraceMs: 10_000,
+      });
+      expect(cfg.ingest).to.deep.equal({
+        maxObjectsPerEnvelope: 100_000,
+        maxObjectBytes: 1_048_576,
+        maxDecompressedBytes: 419_430_400,
+        maxDepth: 64,
+        chunkSize: 500,
+        workers: 2,
+        leaseSeconds: 60,
+        statusDetailLimit: 10_000,
+      });
+      expect(cfg.ingest).to.deep.equal(DEFAULT_INGEST_LIMITS);
+      expect(cfg.store.queryTimeoutMs).to.equal(5_000);
+      expect(Object.isFrozen(cfg.server.limits.rateLimit)).to.equal(true);
+      expect(Object.isFrozen(cfg.ingest)).to.equal(true);
+    });
+
+    it('reads every key from the file; a partial section keeps the other defaults', async () => {
+      const file = await write(
+        'limits.yaml',
+        `server:
+  limits:
+    headers_timeout_ms: 1000
+    request_timeout_ms: 2000
+    keep_alive_timeout_ms: 3000
+    idle_timeout_ms: 4000
+    max_connections: 50
+    max_headers_count: 60
+    max_header_size: 8192
+    max_concurrent_requests_per_principal: 4
+    rate_limit: { requests_per_second: 0.5 }
+    shutdown_grace_ms: 0
+ingest: { max_objects_per_envelope: 10, max_object_bytes: 20, max_decompressed_bytes: 30, max_depth: 8, chunk_size: 5, workers: 3, lease_seconds: 9, status_detail_limit: 0 }
+store: { query_timeout_ms: 250 }
+`,
+      );
+      const cfg = loadConfig({}, { configFile: file });
+      expect(cfg.server.limits).to.deep.equal({
+        headersTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        keepAliveTimeoutMs: 3000,
+        idleTimeoutMs: 4000,
+        maxConnections: 50,
+        maxHeadersCount: 60,
+        maxHeaderSize: 8192,
+        maxConcurrentRequestsPerPrincipal: 4,
+        rateLimit: { requestsPerSecond: 0.5, burst: 40_000 },
+        shutdownGraceMs: 0,
+      });
+      expect(cfg.ingest).to.deep.equal({
+        maxObjectsPerEnvelope: 10,
+        maxObjectBytes: 20,
+        maxDecompressedBytes: 30,
+        maxDepth: 8,
+        chunkSize: 5,
+        workers: 3,
+        leaseSeconds: 9,
+        statusDetailLimit: 0,
+      });
+      // A store section without kind is SQLite, unless it names a URI.
+      expect(cfg.store).to.deep.include({ kind: 'sqlite', queryTimeoutMs: 250 });
+      const mongo = await write('store-uri.yaml', 'store: { uri: "mongodb://h/", query_timeout_ms: 900 }\n');
+      expect(loadConfig({}, { configFile: mongo }).store).to.deep.equal({
+        kind: 'mongodb',
+        uri: 'mongodb://h/',
+        queryTimeoutMs: 900,
+      });
+      const partial = await write('partial.yaml', 'server: { limits: { max_connections: 10 } }\n');
+      const p = loadConfig({}, { configFile: partial });
+      expect(p.server.limits).to.deep.equal({ ...DEFAULT_SERVER_LIMITS, maxConnections: 10 });
+      expect(p.ingest).to.deep.equal(DEFAULT_INGEST_LIMITS);
+    });
+
+    it('rejects values out of range, unknown keys and a headers timeout longer than the request timeout', async () => {
+      const file = await write(
+        'bad-limits.yaml',
+        `server:
+  limits:
+    headers_timeout_ms: 0
+    request_timeout_ms: 1.5
+    max_connections: -1
+    max_header_size: 10
+    rate_limit: { requests_per_second: 0, burst: 0, window: 3 }
+    shutdown_grace_ms: -5
+    bogus: 1
+ingest: { max_depth: 0, chunk_size: "500", extra: true }
+store: { query_timeout_ms: 0 }
+`,
+      );
+      const text = problemsOf(() => loadConfig({}, { configFile: file })).join('\n');
+      for (const where of [
+        'server.limits.headers_timeout_ms',
+        'server.limits.request_timeout_ms',
+        'server.limits.max_connections',
+        'server.limits.max_header_size',
+        'server.limits.rate_limit.requests_per_second',
+        'server.limits.rate_limit.burst',
+        'server.limits.shutdown_grace_ms',
+        'ingest.max_depth',
+        'ingest.chunk_size',
+        'store.query_timeout_ms',
+      ]) {
+        expect(text).to.contain(`${where}:`);
+      }
+      expect(text).to.match(/server\.limits: unknown key "bogus"/);
+      expect(text).to.match(/server\.limits\.rate_limit: unknown key "window"/);
+      expect(text).to.match(/ingest: unknown key "extra"/);
+
+      const order = await write(
+        'order.yaml',
+        'server: { limits: { headers_timeout_ms: 5000, request_timeout_ms: 4000 } }\n',
+      );
+      expect(problemsOf(() => loadConfig({}, { configFile: order }))).to.deep.equal([
+        'server.limits.headers_timeout_ms: 5000 is longer than request_timeout_ms (4000), which includes the headers',
+      ]);
+    });
   });
 });

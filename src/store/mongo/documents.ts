@@ -1,6 +1,6 @@
 // The documents of every MongoDB collection this backend uses, typed so that the driver checks
 // filters and updates (string _id values need no casts). Layout: src/store/README.md.
-import type { Collection, Db } from 'mongodb';
+import type { Binary, Collection, Db } from 'mongodb';
 import type { AuditAction, AuditRecord } from '../audit.js';
 import type { CollectionPolicy } from '../catalog.js';
 import type { SubjectKind } from '../grants.js';
@@ -35,6 +35,11 @@ export interface CollectionDoc {
   retired: boolean;
   releasability?: boolean;
   policy?: CollectionPolicy | null;
+  /**
+   * `api_root/alias` while live with an alias, else `#id`: its unique index keeps aliases unique
+   * (migration 5; FerretDB has no partial unique indexes). Absent only before migration 5.
+   */
+  alias_key?: string;
 }
 
 export interface UserDoc {
@@ -105,6 +110,9 @@ export interface StatusDoc {
   successes: StatusDetail[];
   failures: StatusDetail[];
   pendings: StatusDetail[];
+  success_count?: number;
+  failure_count?: number;
+  pending_count?: number;
 }
 
 /** One stored object version. */
@@ -157,6 +165,41 @@ export interface AuditDoc {
   detail?: Record<string, unknown>;
 }
 
+/** One queued add-objects request (src/store/jobs.ts). */
+export interface JobDoc {
+  /** the status id */
+  _id: string;
+  api_root: string;
+  collection_id: string;
+  principal: { username: string; role: string; tenant?: string; groups: string[] };
+  request_ts: number;
+  request_id: string | null;
+  created_ms: number;
+  item_count: number | null;
+  released: boolean;
+}
+
+/** One entry of a queued envelope: `job|seq` (seq zero-padded), so _id order is entry order. */
+export interface JobItemDoc {
+  _id: string;
+  job: string;
+  seq: number;
+  raw: Binary | null;
+  refused: string | null;
+}
+
+/**
+ * The n-th lease of a job: `job|n`. The unique _id makes each lease claimable once, so a worker
+ * takes over an expired job by inserting lease n+1, without an atomic read-modify-write.
+ */
+export interface JobLeaseDoc {
+  _id: string;
+  job: string;
+  n: number;
+  worker: string;
+  until: number;
+}
+
 /** One applied schema step. */
 export interface MigrationDoc {
   /** the step's version number */
@@ -185,6 +228,9 @@ export interface MongoCollections {
   blocks: Collection<BlockDoc>;
   audit: Collection<AuditDoc>;
   migrations: Collection<MigrationDoc>;
+  jobs: Collection<JobDoc>;
+  jobItems: Collection<JobItemDoc>;
+  jobLeases: Collection<JobLeaseDoc>;
 }
 
 export function mongoCollections(db: Db): MongoCollections {
@@ -204,6 +250,9 @@ export function mongoCollections(db: Db): MongoCollections {
     blocks: db.collection<BlockDoc>('date_added_blocks'),
     audit: db.collection<AuditDoc>('audit'),
     migrations: db.collection<MigrationDoc>('schema_migrations'),
+    jobs: db.collection<JobDoc>('ingest_jobs'),
+    jobItems: db.collection<JobItemDoc>('ingest_items'),
+    jobLeases: db.collection<JobLeaseDoc>('ingest_leases'),
   };
 }
 

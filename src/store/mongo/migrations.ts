@@ -5,6 +5,8 @@ import type { AnyBulkWriteOperation, Collection, Document, IndexDescription } fr
 import { objectMarkingRefs } from '../../stix/markings.js';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
+import { JOB_INDEXES, JOB_ITEM_INDEXES, JOB_LEASE_INDEXES } from './jobs-indexes.js';
+import { aliasKey } from './catalog.js';
 import { isDuplicateKey, type MongoCollections, type ObjectDoc } from './documents.js';
 
 export interface MongoMigration {
@@ -145,12 +147,65 @@ async function releasability(c: MongoCollections): Promise<void> {
   await ensureIndexes(c.tenants, [{ key: { identities: 1 }, name: 'identities' }]);
 }
 
+/** A collection document as migration 5 finds it: written by any earlier release. */
+interface UnkeyedCollection {
+  _id: string;
+  api_root: string;
+  alias?: string | null;
+  retired?: boolean;
+  source?: string;
+  alias_key?: string;
+}
+
+/**
+ * Migration 5: aliases kept unique by the store (see aliasKey in catalog.ts). Retired
+ * collections give their aliases up; every document gets its alias key; then the unique index
+ * `alias_key` is built. Earlier releases did not enforce the rule here, so two live collections of
+ * one API root may share an alias: the one the configuration file declares, else the lowest id,
+ * keeps it, the others lose it (a lookup by that alias could only ever reach one of them). Every
+ * write depends only on the documents, so running the step twice changes nothing.
+ */
+async function uniqueAliases(c: MongoCollections): Promise<void> {
+  const docs = c.db.collection<UnkeyedCollection>('collections');
+  await docs.updateMany({ retired: true, alias: { $ne: null } }, { $set: { alias: null } });
+  const all = await docs
+    .find({}, { projection: { _id: 1, api_root: 1, alias: 1, retired: 1, source: 1, alias_key: 1 } })
+    .toArray();
+  all.sort((a, b) => Number(b.source === 'config') - Number(a.source === 'config') || (a._id < b._id ? -1 : 1));
+  const held = new Set<string>();
+  let batch: AnyBulkWriteOperation<UnkeyedCollection>[] = [];
+  for (const d of all) {
+    let key = aliasKey(d.api_root, d.alias, d._id, d.retired === true);
+    const taken = !key.startsWith('#') && held.has(key);
+    if (taken) key = aliasKey(d.api_root, null, d._id, false);
+    held.add(key);
+    if (taken) batch.push({ updateOne: { filter: { _id: d._id }, update: { $set: { alias: null, alias_key: key } } } });
+    else if (d.alias_key !== key)
+      batch.push({ updateOne: { filter: { _id: d._id }, update: { $set: { alias_key: key } } } });
+    if (batch.length === 1000) {
+      await docs.bulkWrite(batch, { ordered: false });
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await docs.bulkWrite(batch, { ordered: false });
+  await ensureIndexes(c.collections, [{ key: { alias_key: 1 }, name: 'alias_key', unique: true }]);
+}
+
 export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   { version: 1, name: 'release 0.1 indexes', up: release01Indexes },
   { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: tenancy },
   { version: 3, name: 'audit log', up: audit },
   { version: 4, name: 'releasability and write policies', up: releasability },
+  { version: 5, name: 'unique aliases; retired collections free theirs', up: uniqueAliases },
+  { version: 6, name: 'ingestion queue', up: ingestQueue },
 ];
+
+/** Migration 6: the indexes of the ingestion queue (src/store/mongo/jobs.ts). */
+async function ingestQueue(c: MongoCollections): Promise<void> {
+  await ensureIndexes(c.jobs, JOB_INDEXES);
+  await ensureIndexes(c.jobItems, JOB_ITEM_INDEXES);
+  await ensureIndexes(c.jobLeases, JOB_LEASE_INDEXES);
+}
 
 export async function migrateMongo(
   c: MongoCollections,

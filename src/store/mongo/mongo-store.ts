@@ -11,6 +11,7 @@ import { DateAddedLedger } from './date-added-ledger.js';
 import { mongoCollections } from './documents.js';
 import { MongoGrants } from './grants.js';
 import { MongoIdentity } from './identity.js';
+import { MongoJobs } from './jobs.js';
 import { MongoMarkings } from './markings.js';
 import { MongoMeta } from './meta.js';
 import { migrateMongo, MONGO_MIGRATIONS, type MongoMigration } from './migrations.js';
@@ -43,6 +44,7 @@ export async function connectMongoStore(
     objects: new MongoObjects(c.objects, new DateAddedLedger(c.blocks), new VersionFlags(c.objects)),
     statuses: new MongoStatuses(c),
     audit: new MongoAudit(c),
+    jobs: new MongoJobs(c),
     migrate: (log?: MigrationLog): Promise<MigrationReport> =>
       migrateMongo(c, `mongodb database ${db.databaseName}`, migrations, log),
     ping: async () => {

@@ -18,6 +18,9 @@ export class MongoStatuses implements StatusStore {
         successes: s.successes,
         failures: s.failures,
         pendings: s.pendings,
+        ...(s.successCount !== undefined ? { success_count: s.successCount } : {}),
+        ...(s.failureCount !== undefined ? { failure_count: s.failureCount } : {}),
+        ...(s.pendingCount !== undefined ? { pending_count: s.pendingCount } : {}),
       },
       { upsert: true },
     );
@@ -38,6 +41,9 @@ export class MongoStatuses implements StatusStore {
       successes: d.successes,
       failures: d.failures,
       pendings: d.pendings,
+      ...(d.success_count != null ? { successCount: d.success_count } : {}),
+      ...(d.failure_count != null ? { failureCount: d.failure_count } : {}),
+      ...(d.pending_count != null ? { pendingCount: d.pending_count } : {}),
     };
   }
 

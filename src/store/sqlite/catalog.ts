@@ -1,7 +1,21 @@
 import { STIX_21_MEDIA_TYPE } from '../../stix/versions.js';
-import type { ApiRootRecord, CatalogStore, CollectionPolicy, CollectionRecord, NewCollection } from '../catalog.js';
+import {
+  aliasTaken,
+  collectionIdTaken,
+  type ApiRootRecord,
+  type CatalogStore,
+  type CollectionPolicy,
+  type CollectionRecord,
+  type NewCollection,
+} from '../catalog.js';
 import type { Source } from '../identity.js';
 import type { Row, SqliteDb } from './database.js';
+
+const UPSERT = `INSERT INTO collections (id, api_root, title, description, alias, owner, media_types, source, retired, releasability, policy)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET api_root = excluded.api_root, title = excluded.title,
+    description = excluded.description, alias = excluded.alias, owner = excluded.owner,
+    source = excluded.source, retired = 0, releasability = excluded.releasability, policy = excluded.policy`;
 
 export class SqliteCatalog implements CatalogStore {
   constructor(private readonly s: SqliteDb) {}
@@ -30,33 +44,46 @@ export class SqliteCatalog implements CatalogStore {
   }
 
   async putCollection(c: NewCollection): Promise<void> {
-    const mediaTypes = JSON.stringify(c.mediaTypes ?? [STIX_21_MEDIA_TYPE]);
-    this.s
-      .stmt(
-        `INSERT INTO collections (id, api_root, title, description, alias, owner, media_types, source, retired, releasability, policy)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET api_root = excluded.api_root, title = excluded.title,
-           description = excluded.description, alias = excluded.alias, owner = excluded.owner,
-           source = excluded.source, retired = 0, releasability = excluded.releasability, policy = excluded.policy`,
-      )
-      .run(
-        c.id,
-        c.apiRoot,
-        c.title,
-        c.description ?? null,
-        c.alias ?? null,
-        c.owner ?? null,
-        mediaTypes,
-        c.source,
-        c.releasability === true ? 1 : 0,
-        c.policy !== undefined ? JSON.stringify(c.policy) : null,
-      );
+    this.writeCollection(c, UPSERT);
+  }
+
+  async createCollection(c: NewCollection): Promise<void> {
+    // The update branch runs only over a retired row: a live one with that id changes nothing.
+    if (this.writeCollection(c, `${UPSERT} WHERE collections.retired = 1`) === 0) throw collectionIdTaken(c.id);
+  }
+
+  /** The number of rows written; the unique alias index answers a taken alias (also under a race). */
+  private writeCollection(c: NewCollection, sql: string): number {
+    try {
+      return this.s
+        .stmt(sql)
+        .run(
+          c.id,
+          c.apiRoot,
+          c.title,
+          c.description ?? null,
+          c.alias ?? null,
+          c.owner ?? null,
+          JSON.stringify(c.mediaTypes ?? [STIX_21_MEDIA_TYPE]),
+          c.source,
+          c.releasability === true ? 1 : 0,
+          c.policy !== undefined ? JSON.stringify(c.policy) : null,
+        ).changes;
+    } catch (err) {
+      if (c.alias !== undefined && isAliasViolation(err)) throw aliasTaken(c.apiRoot, c.alias);
+      throw err;
+    }
   }
 
   async getCollection(apiRoot: string, idOrAlias: string): Promise<CollectionRecord | undefined> {
-    const row = this.s
-      .stmt('SELECT * FROM collections WHERE api_root = ? AND (id = ? OR alias = ?) AND retired = 0')
-      .get(apiRoot, idOrAlias, idOrAlias) as Row | undefined;
+    // By id first: an alias equal to another collection's id (refused today, possible in older
+    // data) must never shadow that collection.
+    const row = (this.s
+      .stmt('SELECT * FROM collections WHERE id = ? AND api_root = ? AND retired = 0')
+      .get(idOrAlias, apiRoot) ??
+      this.s
+        .stmt('SELECT * FROM collections WHERE api_root = ? AND alias = ? AND retired = 0')
+        .get(apiRoot, idOrAlias)) as Row | undefined;
     return row ? toCollection(row) : undefined;
   }
 
@@ -100,4 +127,14 @@ function toCollection(r: Row): CollectionRecord {
     ...(r.releasability === 1 ? { releasability: true } : {}),
     ...(r.policy !== null ? { policy: JSON.parse(r.policy as string) as CollectionPolicy } : {}),
   };
+}
+
+/** A unique violation of ix_collections_alias (SQLite names the columns of the index). */
+function isAliasViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return (
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    typeof e.message === 'string' &&
+    e.message.includes('collections.api_root, collections.alias')
+  );
 }

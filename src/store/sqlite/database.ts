@@ -6,11 +6,22 @@ import Database from 'better-sqlite3';
 
 export type Row = Record<string, unknown>;
 
+export interface SqliteDbOptions {
+  /**
+   * A reader of a file another connection writes (the threaded store's reader threads): the
+   * connection refuses to write (query_only) and leaves checkpoints to the writer.
+   */
+  readOnly?: boolean;
+}
+
 export class SqliteDb {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
+  private readonly readOnly: boolean;
+
+  constructor(file: string, opts: SqliteDbOptions = {}) {
+    this.readOnly = opts.readOnly === true;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -19,6 +30,8 @@ export class SqliteDb {
     // Fewer checkpoints during bulk ingest: the version index dirties about one page per row.
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('busy_timeout = 5000');
+    // Any write on a reader is a routing mistake: it fails (SQLITE_READONLY) before changing anything.
+    if (this.readOnly) this.db.pragma('query_only = ON');
   }
 
   stmt(sql: string): Database.Statement {
@@ -32,7 +45,7 @@ export class SqliteDb {
 
   close(): void {
     if (this.db.open) {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (!this.readOnly) this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
     }
   }

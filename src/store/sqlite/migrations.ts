@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
+import { INGEST_QUEUE_SCHEMA } from './jobs-schema.js';
 
 export interface SqliteMigration {
   version: number;
@@ -133,11 +134,24 @@ ALTER TABLE collections ADD COLUMN releasability INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE collections ADD COLUMN policy TEXT;
 `;
 
+/**
+ * Migration 5: a retired collection holds no alias. Retired rows give theirs up, and the unique
+ * alias index covers live rows only, so a retired collection never blocks a new one from taking
+ * its alias (before, reusing it could stop the start with a unique constraint error).
+ */
+const FREE_RETIRED_ALIASES = `
+UPDATE collections SET alias = NULL WHERE retired = 1 AND alias IS NOT NULL;
+DROP INDEX IF EXISTS ix_collections_alias;
+CREATE UNIQUE INDEX ix_collections_alias ON collections (api_root, alias) WHERE alias IS NOT NULL AND retired = 0;
+`;
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'release 0.1 schema', up: (db) => db.exec(RELEASE_0_1_SCHEMA) },
   { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: (db) => db.exec(TENANCY) },
   { version: 3, name: 'audit log', up: (db) => db.exec(AUDIT) },
   { version: 4, name: 'releasability and write policies', up: (db) => db.exec(RELEASABILITY) },
+  { version: 5, name: 'retired collections free their aliases', up: (db) => db.exec(FREE_RETIRED_ALIASES) },
+  { version: 6, name: 'ingestion queue', up: (db) => db.exec(INGEST_QUEUE_SCHEMA) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

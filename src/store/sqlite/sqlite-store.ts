@@ -2,9 +2,10 @@
 import type { MigrationLog, MigrationReport, Store } from '../store.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteCatalog } from './catalog.js';
-import { SqliteDb } from './database.js';
+import { SqliteDb, type SqliteDbOptions } from './database.js';
 import { SqliteGrants } from './grants.js';
 import { SqliteIdentity } from './identity.js';
+import { SqliteJobs } from './jobs.js';
 import { SqliteMarkings } from './markings.js';
 import { SqliteMeta } from './meta.js';
 import { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from './migrations.js';
@@ -12,8 +13,17 @@ import { SqliteObjects } from './objects.js';
 import { SqliteStatuses } from './statuses.js';
 import { SqliteTenancy } from './tenancy.js';
 
-export function openSqliteStore(file: string, migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS): Store {
-  const s = new SqliteDb(file);
+/**
+ * The store on one connection, in the calling thread: every query runs on it. The server uses
+ * openThreadedSqliteStore (threads/threaded-store.ts), which runs this in worker threads; this
+ * form serves ':memory:' databases, custom migration lists and the threads themselves.
+ */
+export function openSqliteStore(
+  file: string,
+  migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
+  opts: SqliteDbOptions = {},
+): Store {
+  const s = new SqliteDb(file, opts);
   return {
     meta: new SqliteMeta(s),
     catalog: new SqliteCatalog(s),
@@ -24,6 +34,7 @@ export function openSqliteStore(file: string, migrations: readonly SqliteMigrati
     objects: new SqliteObjects(s),
     statuses: new SqliteStatuses(s),
     audit: new SqliteAudit(s),
+    jobs: new SqliteJobs(s),
     migrate: async (log?: MigrationLog): Promise<MigrationReport> => migrateSqlite(s.db, migrations, log),
     ping: async () => {
       s.stmt('SELECT 1').get();

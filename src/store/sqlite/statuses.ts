@@ -1,18 +1,28 @@
 import type { StatusRecord, StatusStore } from '../statuses.js';
 import type { Row, SqliteDb } from './database.js';
 
-type Details = Pick<StatusRecord, 'successes' | 'failures' | 'pendings'>;
+type Details = Pick<
+  StatusRecord,
+  'successes' | 'failures' | 'pendings' | 'successCount' | 'failureCount' | 'pendingCount'
+>;
 
 export class SqliteStatuses implements StatusStore {
   constructor(private readonly s: SqliteDb) {}
 
   async putStatus(st: StatusRecord): Promise<void> {
-    const details: Details = { successes: st.successes, failures: st.failures, pendings: st.pendings };
+    const details: Details = {
+      successes: st.successes,
+      failures: st.failures,
+      pendings: st.pendings,
+      ...(st.successCount !== undefined ? { successCount: st.successCount } : {}),
+      ...(st.failureCount !== undefined ? { failureCount: st.failureCount } : {}),
+      ...(st.pendingCount !== undefined ? { pendingCount: st.pendingCount } : {}),
+    };
     this.s
       .stmt(
         `INSERT INTO statuses (id, api_root, collection_id, owner, tenant, status, request_ts, total, details)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, details = excluded.details`,
+         ON CONFLICT (id) DO UPDATE SET status = excluded.status, total = excluded.total, details = excluded.details`,
       )
       .run(
         st.id,

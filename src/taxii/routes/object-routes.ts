@@ -1,6 +1,9 @@
 // TAXII 2.1 §5.3 manifest, §5.4 objects (GET and POST), §5.6 get an object, §5.7 delete,
 // §5.8 versions: every request is recorded in the audit trail with what it returned or changed.
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { Request, Router } from 'express';
+import { readLimitedBody } from '../../ingest/body-stream.js';
+import { envelopeEntries } from '../../ingest/ingest-service.js';
+import { requestIdOf } from '../../http/request-id.js';
 import { assertTaxiiContentType } from '../media-types.js';
 import { parseTaxiiQuery, type Endpoint, type TaxiiQuery } from '../query.js';
 import { dateAddedHeaders, envelopeBody, manifestResource, statusResource, versionsResource } from '../resources.js';
@@ -11,23 +14,6 @@ const BASE = '/:root/collections/:collection';
 
 export function objectRoutes(r: Router, svc: TaxiiServices, maxPageSize: number): void {
   const query = (req: Request, endpoint: Endpoint): TaxiiQuery => parseTaxiiQuery(rawQuery(req), endpoint, maxPageSize);
-
-  // One raw-body parser per max_content_length in use, built on first need.
-  const rawParsers = new Map<number, RequestHandler>();
-  const readBody = (req: Request, res: Response, limit: number): Promise<Buffer> => {
-    let parser = rawParsers.get(limit);
-    if (!parser) {
-      parser = express.raw({ type: () => true, limit });
-      rawParsers.set(limit, parser);
-    }
-    const p = parser;
-    return new Promise((resolve, reject) => {
-      p(req, res, (err?: unknown) => {
-        if (err) reject(err);
-        else resolve(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-      });
-    });
-  };
 
   const listing = (endpoint: 'manifest' | 'objects') =>
     audited(svc.audit, 'taxii.read', endpoint, async (req, res, note) => {
@@ -63,16 +49,22 @@ export function objectRoutes(r: Router, svc: TaxiiServices, maxPageSize: number)
       const target = await svc.ingest.target(principal, ref(req));
       note({ collectionId: target.collection.id });
       assertTaxiiContentType(req.headers['content-type']);
-      const bytes = await readBody(req, res, target.root.maxContentLength);
-      const status = await svc.ingest.ingest(principal, target, { bytes });
-      note({
-        detail: {
-          status: status.id,
-          total: status.totalCount,
-          succeeded: status.successes.length,
-          failed: status.failures.length,
-        },
+      // Read as it arrives, within fixed memory: the body is decoded and counted against the API
+      // root's max_content_length, and each envelope entry is queued as raw bytes (src/ingest/).
+      const limits = svc.ingest.envelopeLimits;
+      const body = readLimitedBody(req, {
+        maxBytes: target.root.maxContentLength,
+        maxDecompressedBytes: limits.maxDecompressedBytes,
       });
+      let status;
+      try {
+        status = await svc.ingest.enqueue(principal, target, envelopeEntries(body, limits), requestIdOf(res));
+      } catch (err) {
+        // The rest of the body is not wanted: do not let Node read it to keep the connection.
+        if (!body.complete) res.setHeader('Connection', 'close');
+        throw err;
+      }
+      note({ detail: { status: status.id, total: status.totalCount, queued: true } });
       sendTaxii(res, 202, statusResource(status));
     }),
   );

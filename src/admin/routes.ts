@@ -2,7 +2,7 @@
 // /admin path is authenticated first, exactly like TAXII (an unknown admin path answers 401 before
 // 404). Handlers only translate HTTP to the AdminService and back; rights, validation and the audit
 // record live there. Endpoint reference: openapi.yaml.
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Principal } from '../auth/principal.js';
 import {
   InvalidRequestError,
@@ -12,13 +12,15 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import { handle } from '../http/async-handler.js';
+import { BodyTooLargeError, readLimitedBody, type LimitedBody } from '../ingest/body-stream.js';
+import { parseStrictObject } from '../ingest/strict-json.js';
 import { requestIdOf } from '../http/request-id.js';
 import { jsonResponder, useResponder } from '../http/responders.js';
 import type { AdminContext, AdminService } from './admin-service.js';
 import { AUDIT_PARAMS, type AuditParams } from './audit-admin.js';
 
 const ADMIN_PATH = /^\/admin(\/|$)/;
-const BODY_LIMIT = '1mb';
+const BODY_LIMIT = 1_048_576;
 
 /** Runs `h` for /admin paths only; the TAXII routes mounted after this router serve the rest. */
 const onAdmin =
@@ -26,20 +28,48 @@ const onAdmin =
   (req, res, next) =>
     ADMIN_PATH.test(req.path) ? h(req, res, next) : next();
 
-const parseJson = express.json({ limit: BODY_LIMIT, strict: true, type: () => true });
-
-/** POST, PUT and PATCH bodies are JSON (RFC 7396 merge patches are JSON too), else 415. */
+/**
+ * POST, PUT and PATCH bodies are JSON objects (RFC 7396 merge patches too), else 415. They are read
+ * like TAXII envelopes: size and decompression limits first, then the strict, lossless parser, so
+ * invalid UTF-8, lone surrogates, duplicate member names or `__proto__` are refused (400), never
+ * stored altered.
+ */
 const jsonBody: RequestHandler = (req, res, next) => {
   if (!['POST', 'PUT', 'PATCH'].includes(req.method)) return next();
   const length = req.headers['content-length'];
   if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return next();
   if (!req.is(['application/json', 'application/merge-patch+json']))
     return next(new UnsupportedMediaTypeError('Admin requests carry JSON bodies (Content-Type: application/json).'));
-  parseJson(req, res, (err?: unknown) => {
-    if ((err as { type?: unknown } | undefined)?.type === 'entity.too.large')
-      return next(new PayloadTooLargeError(`An admin request body may hold ${BODY_LIMIT} at most.`));
-    next(err);
-  });
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    return next(
+      new UnsupportedMediaTypeError(
+        `Admin request bodies are UTF-8 JSON; charset ${JSON.stringify(charset)} is not supported.`,
+      ),
+    );
+  let body: LimitedBody | undefined;
+  const read = async (): Promise<Record<string, unknown>> => {
+    body = readLimitedBody(req, { maxBytes: BODY_LIMIT, maxDecompressedBytes: BODY_LIMIT });
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c);
+    const parsed = parseStrictObject(Buffer.concat(chunks));
+    if (!parsed.ok) throw new InvalidRequestError(`The request body is not a valid JSON object: ${parsed.reason}.`);
+    return parsed.value;
+  };
+  read().then(
+    (value) => {
+      req.body = value;
+      next();
+    },
+    (err: unknown) => {
+      if (body !== undefined && !body.complete) res.setHeader('Connection', 'close');
+      next(
+        err instanceof BodyTooLargeError
+          ? new PayloadTooLargeError(`An admin request body may hold ${BODY_LIMIT} bytes at most.`)
+          : err,
+      );
+    },
+  );
 };
 
 const notAllowed =

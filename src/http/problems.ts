@@ -5,6 +5,7 @@ import {
   PalisadeError,
   PayloadTooLargeError,
   TooManyRequestsError,
+  UnsupportedMediaTypeError,
   type ErrorKind,
 } from '../errors.js';
 
@@ -60,7 +61,7 @@ function fromFrameworkError(err: unknown): PalisadeError | undefined {
   if (e?.type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
   if (e?.type === 'request.aborted') return new InvalidRequestError('The request body was not received completely.');
   if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') {
-    return new InvalidRequestError('The request body encoding is not supported.');
+    return new UnsupportedMediaTypeError('The request body encoding is not supported.');
   }
   if (e?.status === 400 && err instanceof URIError) return new InvalidRequestError('The request URL is malformed.');
   return undefined;

@@ -95,13 +95,14 @@ const ZLIB_CHUNK = 64 * 1024;
  */
 export function readLimitedBody(req: BodySource, opts: BodyLimits): LimitedBody {
   const encoding = contentCoding(req.headers['content-encoding']);
-  // Without a content coding the decoded bytes are the raw bytes: both limits apply to them.
-  const rawLimit = encoding === 'identity' ? Math.min(opts.maxBytes, opts.maxDecompressedBytes) : opts.maxBytes;
+  // Without a content coding the decoded bytes are the raw bytes: max_content_length alone bounds
+  // them (max_decompressed_bytes is about what a compressed body expands to).
+  const rawLimit = opts.maxBytes;
   const declared = req.headers['content-length'];
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > rawLimit) {
     throw new BodyTooLargeError('content-length', rawLimit);
   }
-  return new Body(req, encoding, rawLimit, opts.maxDecompressedBytes);
+  return new Body(req, encoding, rawLimit, encoding === 'identity' ? opts.maxBytes : opts.maxDecompressedBytes);
 }
 
 /** RFC 9110 §8.4: the codings in the order they were applied; one (besides identity) is accepted. */

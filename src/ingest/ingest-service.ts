@@ -20,7 +20,7 @@ import type {
   StatusStore,
 } from '../store/store.js';
 import { parseEnvelope } from './envelope.js';
-import { readEnvelopeBatches } from './envelope-reader.js';
+import { DEFAULT_ENVELOPE_DEPTH, readEnvelopeBatches } from './envelope-reader.js';
 
 const CONFLICT_REASON =
   'a different object with this id and version is already stored; a new version needs a new modified';
@@ -85,6 +85,9 @@ export async function* envelopeEntries(
   for await (const batch of readEnvelopeBatches(chunks, {
     maxObjects: b.maxObjectsPerEnvelope,
     maxObjectBytes: b.maxObjectBytes,
+    // The reader's own bound (its fixed-size stack) stays above max_depth, so that an object
+    // nested past max_depth fails alone; one past this bound refuses the envelope.
+    maxDepth: Math.max(DEFAULT_ENVELOPE_DEPTH, b.maxDepth + 2),
   })) {
     for (const item of batch) {
       if ('raw' in item)

@@ -256,8 +256,13 @@ describe('Admin API: a platform admin manages everything', function () {
       .set('Content-Type', 'application/json')
       .send('{"id":')
       .expect(400);
-    expect(detailOf(broken)).to.equal('The request body is not valid JSON.');
-    await api.post('/admin/tenants', ['not', 'an', 'object']).expect(400);
+    expect(detailOf(broken)).to.equal(
+      'The request body is not a valid JSON object: unexpected end of input: the object is not complete at $.id (byte 6).',
+    );
+    const array = await api.post('/admin/tenants', ['not', 'an', 'object']).expect(400);
+    expect(detailOf(array)).to.equal(
+      'The request body is not a valid JSON object: expected a JSON object, found "[" at $ (byte 0).',
+    );
     // TAXII paths are untouched.
     await taxii('/eu/collections/', FR).expect(200);
   });

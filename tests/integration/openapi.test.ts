@@ -245,7 +245,9 @@ describe('OpenAPI description (openapi.yaml)', () => {
   const doomed = indicator('oa-doomed');
   const absent = indicator('oa-never-added');
 
-  before(async () => {
+  before(async function () {
+    // four apps, one of them seeded through the ingestion queue: slow on a loaded machine
+    this.timeout(120_000);
     app = await startTestApp();
     const res = await app.post(objectsPath(), envelope(indV1, apt, indV2, doomed)).expect(202);
     expect(res.body.success_count).to.equal(4);
@@ -260,10 +262,10 @@ describe('OpenAPI description (openapi.yaml)', () => {
     await throttled.http.get('/taxii2/').auth(ANALYST.name, 'wrong-password').expect(401);
   });
   after(async () => {
-    await app.close();
-    await adminApp.close();
-    await throttled.close();
-    await down.close().catch(() => undefined); // its store is already closed
+    await app?.close();
+    await adminApp?.close();
+    await throttled?.close();
+    await down?.close().catch(() => undefined); // its store is already closed
   });
 
   const as = (t: supertest.Test, user: TestUser = ANALYST): supertest.Test =>

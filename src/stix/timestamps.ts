@@ -23,12 +23,28 @@ export function parseTimestamp(value: string): ParsedTimestamp | undefined {
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return undefined;
   if (day > daysInMonth(year, month)) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
-  return { seconds: Math.floor(ms / 1000), fraction: frac ?? '' };
+  // Arithmetic, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999. A leap second counts as :59.
+  const seconds = daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + Math.min(second, 59);
+  return { seconds, fraction: frac ?? '' };
 }
 
+const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month === 2 && isLeap(year) ? 29 : (DAYS[month - 1] as number);
+}
+
+/** Days from 1970-01-01 to the given proleptic Gregorian date (negative before it), for years 0–9999. */
+function daysFromCivil(year: number, month: number, day: number): number {
+  // Count from March so that the leap day ends the year; eras of 400 years repeat exactly.
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (month + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
 }
 
 /**
@@ -39,7 +55,11 @@ export function versionKey(value: string): string | undefined {
   const p = parseTimestamp(value);
   if (!p) return undefined;
   const frac = (p.fraction + '000000000').slice(0, 9);
-  return `${String(p.seconds).padStart(12, '0')}.${frac}`;
+  // Instants from 1970 on are 12 zero-padded digits. Earlier ones (down to year 0000, about
+  // -6.2e10 s) start with '-', which sorts below every digit, followed by 10^12 + seconds, so that
+  // an earlier instant still has the smaller key.
+  if (p.seconds >= 0) return `${String(p.seconds).padStart(12, '0')}.${frac}`;
+  return `-${String(1e12 + p.seconds).padStart(12, '0')}.${frac}`;
 }
 
 /** TAXII timestamp → integer microseconds, rounding sub-microsecond digits down. */

@@ -3,6 +3,7 @@
 // {_id: version} into schema_migrations, where a duplicate key means another instance did.
 import type { AnyBulkWriteOperation, Collection, Document, IndexDescription } from 'mongodb';
 import { objectMarkingRefs } from '../../stix/markings.js';
+import { versionKey } from '../../stix/timestamps.js';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
 import { JOB_INDEXES, JOB_ITEM_INDEXES, JOB_LEASE_INDEXES } from './jobs-indexes.js';
@@ -198,6 +199,7 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   { version: 4, name: 'releasability and write policies', up: releasability },
   { version: 5, name: 'unique aliases; retired collections free theirs', up: uniqueAliases },
   { version: 6, name: 'ingestion queue', up: ingestQueue },
+  { version: 7, name: 'version keys of years before 1970', up: rekeyEarlyVersions },
 ];
 
 /** Migration 6: the indexes of the ingestion queue (src/store/mongo/jobs.ts). */
@@ -205,6 +207,40 @@ async function ingestQueue(c: MongoCollections): Promise<void> {
   await ensureIndexes(c.jobs, JOB_INDEXES);
   await ensureIndexes(c.jobItems, JOB_ITEM_INDEXES);
   await ensureIndexes(c.jobLeases, JOB_LEASE_INDEXES);
+}
+
+/**
+ * Migration 7: version keys (and so _ids) of versions before 1970. Earlier releases computed them
+ * with Date.UTC, which reads the years 0–99 as 1900–1999, and padded negative seconds into keys that
+ * do not sort. A document cannot be renamed, and the unique date_added index keeps the old and the
+ * new copy from coexisting, so each move is parked in `rekey_moves` first: delete the old copy,
+ * insert the new one, drop the note. Run again after a crash, it finishes the parked moves.
+ */
+async function rekeyEarlyVersions(c: MongoCollections): Promise<void> {
+  const moves = c.db.collection<{ _id: string; doc: ObjectDoc }>('rekey_moves');
+  const finish = async (): Promise<void> => {
+    for (const m of await moves.find().toArray()) {
+      await c.objects.deleteOne({ _id: m._id });
+      try {
+        await c.objects.insertOne(m.doc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err; // moved before a crash
+      }
+      await moves.deleteOne({ _id: m._id });
+    }
+  };
+  await finish();
+  for (const d of await c.objects.find({ version: { $lt: '1970' } }).toArray()) {
+    const key = versionKey(d.version);
+    if (key === undefined || key === d.vkey) continue;
+    const doc: ObjectDoc = { ...d, _id: `${d.c}|${d.id}|${key}`, vkey: key };
+    try {
+      await moves.insertOne({ _id: d._id, doc });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  await finish();
 }
 
 export async function migrateMongo(

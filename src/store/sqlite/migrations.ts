@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
+import { versionKey } from '../../stix/timestamps.js';
 import { INGEST_QUEUE_SCHEMA } from './jobs-schema.js';
 
 export interface SqliteMigration {
@@ -145,6 +146,24 @@ DROP INDEX IF EXISTS ix_collections_alias;
 CREATE UNIQUE INDEX ix_collections_alias ON collections (api_root, alias) WHERE alias IS NOT NULL AND retired = 0;
 `;
 
+/**
+ * Migration 7: version keys of versions before 1970. Earlier releases computed them with Date.UTC,
+ * which reads the years 0–99 as 1900–1999, and padded negative seconds into keys that do not sort.
+ * Only the key changes: first/last were decided by comparing the timestamps themselves.
+ */
+function rekeyEarlyVersions(db: Database.Database): void {
+  const rows = db.prepare("SELECT seq, vkey, version FROM objects WHERE version < '1970'").all() as {
+    seq: number;
+    vkey: string;
+    version: string;
+  }[];
+  const update = db.prepare('UPDATE objects SET vkey = ? WHERE seq = ?');
+  for (const r of rows) {
+    const key = versionKey(r.version);
+    if (key !== undefined && key !== r.vkey) update.run(key, r.seq);
+  }
+}
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 1, name: 'release 0.1 schema', up: (db) => db.exec(RELEASE_0_1_SCHEMA) },
   { version: 2, name: 'tenants, groups, roles, tokens, subject grants', up: (db) => db.exec(TENANCY) },
@@ -152,6 +171,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 4, name: 'releasability and write policies', up: (db) => db.exec(RELEASABILITY) },
   { version: 5, name: 'retired collections free their aliases', up: (db) => db.exec(FREE_RETIRED_ALIASES) },
   { version: 6, name: 'ingestion queue', up: (db) => db.exec(INGEST_QUEUE_SCHEMA) },
+  { version: 7, name: 'version keys of years before 1970', up: rekeyEarlyVersions },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -122,7 +122,7 @@ export class IngestWorker {
       return;
     }
     const target = await this.admit(job);
-    let next = (status.successCount ?? status.successes.length) + (status.failureCount ?? status.failures.length);
+    let next = processedOf(status);
     if (next > 0) this.log.info({ job: job.id, from: next, total: job.itemCount }, 'resuming an add-objects request');
     while (next < job.itemCount) {
       if (this.stopping) {
@@ -130,7 +130,9 @@ export class IngestWorker {
         return;
       }
       const items = await this.jobs.readItems(job.id, next, this.opts.chunkSize);
-      if (items.length === 0) break; // cannot happen for a released job; do not spin
+      // No entries although the status is not complete: another worker finished and deleted the
+      // job while this one was paused. Its status is final; leave it alone.
+      if (items.length === 0) return;
       const chunk = target
         ? await this.service.processChunk(
             target,
@@ -140,24 +142,26 @@ export class IngestWorker {
             successes: [],
             failures: items.map((it) => ({ id: `objects[${it.seq}]`, version: '', message: WITHDRAWN })),
           };
-      status = addToStatus(status, chunk, this.service.limits.statusDetailLimit);
+      let updated = addToStatus(status, chunk, this.service.limits.statusDetailLimit);
       next += items.length;
-      if (next >= job.itemCount) {
-        status = { ...status, status: 'complete', pendingCount: 0 };
-        this.recordOutcome(job, status, target !== undefined);
-      }
-      await this.statuses.putStatus(status);
+      if (next >= job.itemCount) updated = { ...updated, status: 'complete', pendingCount: 0 };
+      // A worker paused past its lease (a stalled process, a long GC) must not overwrite the status
+      // of the worker that took the job over: the lease is checked first, and a status already
+      // further along is never moved back.
       if (!(await this.jobs.renewLease(job.id, this.id, Date.now(), this.opts.leaseMs))) {
         this.log.warn({ job: job.id }, 'ingestion worker: another worker took this job over');
         return;
       }
+      const stored = await this.statuses.getStatus(job.apiRoot, job.id);
+      if (stored && processedOf(stored) >= next) {
+        this.log.warn({ job: job.id }, 'ingestion worker: the status is ahead of this worker; it stops');
+        return;
+      }
+      if (updated.status === 'complete') this.recordOutcome(job, updated, target !== undefined);
+      await this.statuses.putStatus(updated);
+      status = updated;
       // let requests in between chunks
       await new Promise((resolve) => setImmediate(resolve));
-    }
-    if (status.status !== 'complete') {
-      status = { ...status, status: 'complete', pendingCount: 0 };
-      this.recordOutcome(job, status, target !== undefined);
-      await this.statuses.putStatus(status);
     }
     await this.jobs.deleteJob(job.id);
   }
@@ -203,6 +207,11 @@ export class IngestWorker {
       throw err;
     }
   }
+}
+
+/** How many entries a status reports as processed (the resume point). */
+function processedOf(s: StatusRecord): number {
+  return (s.successCount ?? s.successes.length) + (s.failureCount ?? s.failures.length);
 }
 
 /** The strict, lossless reading of an entry (src/ingest/strict-json.ts). */

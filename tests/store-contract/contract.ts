@@ -12,6 +12,7 @@ import { markingsContract } from './areas/markings.js';
 import { metaContract } from './areas/meta.js';
 import { objectsContract } from './areas/objects.js';
 import { pagingContract } from './areas/paging.js';
+import { pagingPropertiesContract } from './areas/paging-properties.js';
 import { statusesContract } from './areas/statuses.js';
 import { jobsContract } from './areas/jobs.js';
 
@@ -105,6 +106,7 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     metaContract(ctx);
     objectsContract(ctx);
     pagingContract(ctx);
+    pagingPropertiesContract(ctx);
     statusesContract(ctx);
     jobsContract(ctx);
     auditContract(ctx);

@@ -200,6 +200,11 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
   { version: 5, name: 'unique aliases; retired collections free theirs', up: uniqueAliases },
   { version: 6, name: 'ingestion queue', up: ingestQueue },
   { version: 7, name: 'version keys of years before 1970', up: rekeyEarlyVersions },
+  {
+    version: 8,
+    name: 'index for exact match[version] without match[id]',
+    up: (c) => ensureIndexes(c.objects, [{ key: { c: 1, vkey: 1, da: 1 }, name: 'c_vkey_da' }]),
+  },
 ];
 
 /** Migration 6: the indexes of the ingestion queue (src/store/mongo/jobs.ts). */

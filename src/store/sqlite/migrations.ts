@@ -172,6 +172,11 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { version: 5, name: 'retired collections free their aliases', up: (db) => db.exec(FREE_RETIRED_ALIASES) },
   { version: 6, name: 'ingestion queue', up: (db) => db.exec(INGEST_QUEUE_SCHEMA) },
   { version: 7, name: 'version keys of years before 1970', up: rekeyEarlyVersions },
+  {
+    version: 8,
+    name: 'index for exact match[version] without match[id]',
+    up: (db) => db.exec('CREATE INDEX ix_objects_vkey ON objects (ckey, vkey, date_added)'),
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -3,7 +3,6 @@
 // certificate or identity that a record made through the admin API holds stops the start listing
 // every clash and writing nothing; the admin API answers clashes with 400 or 409 listing every
 // problem, also when two requests race for one alias; `palisade serve` exits 2 on all of these.
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,6 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createContainer } from '../../src/container.js';
 import { ConfigError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { projectRoot } from '../../src/paths.js';
 import { MONGO_MIGRATIONS, migrateMongo } from '../../src/store/mongo/migrations.js';
 import { mongoCollections } from '../../src/store/mongo/documents.js';
 import { SQLITE_MIGRATIONS, migrateSqlite } from '../../src/store/sqlite/migrations.js';
@@ -29,6 +27,7 @@ import {
   type TestApp,
   type TestUser,
 } from '../helpers/test-app.js';
+import { spawnServe } from '../helpers/serve-process.js';
 import { adminClient, detailOf, OPS } from './admin-fixtures.js';
 
 const A = '2f6c7c1e-5b1c-4e2a-9a3c-0d3f2b8c9e11';
@@ -328,7 +327,6 @@ describe('admin API: alias clashes answer 400 or 409 listing every problem', fun
 
 describe('palisade serve: configuration clashes exit 2 listing the problems', function () {
   this.timeout(60_000);
-  const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
   let dir: string;
   before(function () {
     // The CLI runs on its own SQLite data directory: once is enough.
@@ -342,33 +340,11 @@ describe('palisade serve: configuration clashes exit 2 listing the problems', fu
   async function serve(config: string): Promise<{ code: number | null; output: string }> {
     const file = join(dir, 'palisade.yaml');
     await writeFile(file, config);
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        CLI,
-        'serve',
-        '--config',
-        file,
-        '--data-dir',
-        join(dir, 'data'),
-        '--port',
-        String(await freePort()),
-      ],
-      {
-        cwd: projectRoot,
-        env: { PATH: process.env.PATH ?? '', PALISADE_LOG_LEVEL: 'warn', ...ENV },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const child = spawnServe({ config: file, dataDir: join(dir, 'data'), port: await freePort(), env: ENV });
     const timer = setTimeout(() => child.kill('SIGTERM'), 45_000);
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     clearTimeout(timer);
-    return { code, output };
+    return { code, output: child.output() };
   }
 
   it('an alias equal to another collection id of the API root', async () => {

@@ -17,14 +17,13 @@
 // A second case, when a MongoDB server is given, freezes (SIGSTOP) one of two instances on one
 // database while it processes a job, past its lease: the other takes the job over and finishes it,
 // and the frozen one, once resumed, must not overwrite the status.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
-import { projectRoot } from '../../src/paths.js';
 import { SqliteDb } from '../../src/store/sqlite/database.js';
 import { SqliteObjects } from '../../src/store/sqlite/objects.js';
 import { SqliteStatuses } from '../../src/store/sqlite/statuses.js';
@@ -32,9 +31,9 @@ import type { StatusDetail, StatusRecord } from '../../src/store/statuses.js';
 import { indicator, uuidFor, type Stix } from '../fixtures/builders.js';
 import { freePort } from '../helpers/free-port.js';
 import { freshDatabaseName, MONGO_SKIP_MESSAGE, mongoTestUri } from '../helpers/mongo-url.js';
+import { spawnServe } from '../helpers/serve-process.js';
 import { TAXII, TEST_BACKEND } from '../helpers/test-app.js';
 
-const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
 const ROOT = 'crash';
 const CHUNK = 200;
 const LEASE_SECONDS = 5;
@@ -250,30 +249,16 @@ class Palisade {
   async start(): Promise<void> {
     this.starts++;
     this.log += `---- start ${this.starts}\n`;
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        CLI,
-        'serve',
-        '--config',
-        join(this.dir, 'palisade.yaml'),
-        '--port',
-        String(this.port),
-        '--data-dir',
-        this.dataDir,
-      ],
-      {
-        cwd: projectRoot,
-        env: { PATH: process.env.PATH ?? '', PALISADE_LOG_LEVEL: 'warn', T_OPS: PASSWORD, ...this.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawnServe({
+      config: join(this.dir, 'palisade.yaml'),
+      dataDir: this.dataDir,
+      port: this.port,
+      env: { T_OPS: PASSWORD, ...this.env },
+    });
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (this.log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (this.log += d.toString()));
     await until(
       'the server answering /healthz',
       this,

@@ -1,6 +1,6 @@
 // Graceful shutdown: RunningServer.close (in process, through real sockets) and SIGTERM / SIGINT
 // to the real `palisade serve` process with a stalled POST open.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/logger.js';
-import { projectRoot } from '../../src/paths.js';
 import { startServer } from '../../src/server.js';
 import { envelope, indicator } from '../fixtures/builders.js';
 import { freePort } from '../helpers/free-port.js';
 import { ANALYST, C1, TAXII, type TestUser } from '../helpers/test-app.js';
+import { spawnServe, type ServeProcess } from '../helpers/serve-process.js';
 
-const CLI = join(projectRoot, 'src', 'cli', 'main.ts');
 const OBJECTS = `/eu/collections/${C1}/objects/`;
 
 const CONFIG = (graceMs: number): string => `
@@ -133,31 +132,14 @@ describe('graceful shutdown', function () {
   });
 
   describe('palisade serve', () => {
-    function serve(port: number, extraEnv: Record<string, string> = {}): ChildProcess & { output: () => string } {
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          CLI,
-          'serve',
-          '--config',
-          join(dir, 'palisade.yaml'),
-          '--port',
-          String(port),
-          '--data-dir',
-          join(dir, 'data'),
-        ],
-        {
-          cwd: projectRoot,
-          env: { PATH: process.env.PATH ?? '', PALISADE_LOG_LEVEL: 'info', T_ANALYST: ANALYST.password, ...extraEnv },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-      return Object.assign(child, { output: () => out });
+    function serve(port: number, extraEnv: Record<string, string> = {}): ServeProcess {
+      return spawnServe({
+        config: join(dir, 'palisade.yaml'),
+        dataDir: join(dir, 'data'),
+        port,
+        logLevel: 'info',
+        env: { T_ANALYST: ANALYST.password, ...extraEnv },
+      });
     }
 
     const exited = (child: ChildProcess): Promise<number | null> =>

@@ -66,17 +66,31 @@ export class DateAddedLedger {
    * The highest date_added a reader may see now: at most the end of the newest block (read first,
    * so a block claimed later starts above it), and below the oldest block still being written, so a
    * page never shows an object while an older one may still appear beneath it.
+   *
+   * A block whose lease expired belongs to a writer that died (or stalled past its lease) possibly
+   * between inserting its versions and setting the flags of the other versions of those ids. It
+   * stops holding readers back, but only after `repair` has recomputed those flags: otherwise its
+   * versions would become visible next to an old version still flagged first or last.
    */
-  async horizon(collectionId: string): Promise<number> {
+  async horizon(collectionId: string, repair?: (block: BlockDoc) => Promise<void>): Promise<number> {
     const newest = await this.newest(collectionId);
     let limit = newest?.end ?? 0;
-    const open = await this.blocks
-      .find({ c: collectionId, done: false, expires: { $gt: new Date() } })
-      .sort({ seq: 1 })
-      .limit(1)
-      .next();
-    if (open) limit = Math.min(limit, open.start - 1);
+    for (let n = 0; n < 100; n++) {
+      const open = await this.blocks.find({ c: collectionId, done: false }).sort({ seq: 1 }).limit(1).next();
+      if (!open) break;
+      if (open.expires > new Date()) {
+        limit = Math.min(limit, open.start - 1);
+        break;
+      }
+      if (repair) await repair(open);
+      await this.blocks.updateOne({ _id: open._id }, { $set: { done: true } });
+    }
     return limit;
+  }
+
+  /** Whether a block reaching above `limit` has been claimed: only then can a version lie above it. */
+  async claimedAbove(collectionId: string, limit: number): Promise<boolean> {
+    return ((await this.newest(collectionId))?.end ?? 0) > limit;
   }
 
   private newest(collectionId: string): Promise<BlockDoc | null> {

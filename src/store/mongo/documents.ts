@@ -129,6 +129,15 @@ export interface ObjectDoc {
   sv: string;
   first: boolean;
   last: boolean;
+  /**
+   * set while `last` is false: the smallest date_added among the newer versions, so a reader at
+   * horizon h still takes this version as the latest when sup > h (see version-flags.ts)
+   */
+  sup?: number;
+  /** set while `first` is false: the smallest date_added among the older versions */
+  sub?: number;
+  /** marked for deletion: the other versions' flags no longer count it; removed right after */
+  del?: boolean;
   /** object-level marking definition ids (releasability) */
   mk: string[];
   json: string;

@@ -1,16 +1,22 @@
 // Object versions on MongoDB: deterministic _id per (collection, id, version key) so a retried or
 // concurrent write of one version is a duplicate-key error, never a second copy; date_added from
 // the ledger; first/last flags from VersionFlags.
-import { MongoBulkWriteError, type Collection, type Filter } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Filter } from 'mongodb';
+import { UnavailableError } from '../../errors.js';
 import { formatMicros, versionKey } from '../../stix/timestamps.js';
 import { stixMediaType } from '../../stix/versions.js';
 import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, PageRequest, StoredVersion } from '../objects.js';
 import type { DateAddedLedger } from './date-added-ledger.js';
-import { UNVERSIONED, type ObjectDoc } from './documents.js';
+import { UNVERSIONED, type BlockDoc, type ObjectDoc } from './documents.js';
 import type { VersionFlags } from './version-flags.js';
+import { readVersionPage, selectionClauses } from './visible-versions.js';
 
 const ID_CHUNK = 1000;
 const INSERT_CHUNK = 1000;
+/** the longest a read may run on the server (store.query_timeout_ms) */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
+/** MaxTimeMSExpired: the server stopped the operation at its maxTimeMS */
+const MAX_TIME_MS_EXPIRED = 50;
 
 interface Pending {
   index: number;
@@ -23,7 +29,23 @@ export class MongoObjects implements ObjectStore {
     private readonly objects: Collection<ObjectDoc>,
     private readonly ledger: DateAddedLedger,
     private readonly flags: VersionFlags,
+    private readonly queryTimeoutMs: number = DEFAULT_QUERY_TIMEOUT_MS,
   ) {}
+
+  /** Reads carry a server-side deadline; one that expires is the caller's 503, not a 500. */
+  private async deadline<T>(read: Promise<T>): Promise<T> {
+    try {
+      return await read;
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === MAX_TIME_MS_EXPIRED) {
+        throw new UnavailableError(
+          `the query took longer than ${this.queryTimeoutMs} ms and was cancelled; narrow the filter or try again`,
+          { details: { timeout_ms: this.queryTimeoutMs }, cause: err },
+        );
+      }
+      throw err;
+    }
+  }
 
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
     const out: (AddOutcome | undefined)[] = new Array(versions.length);
@@ -144,10 +166,8 @@ export class MongoObjects implements ObjectStore {
     if (q.deniedMarkings && q.deniedMarkings.length > 0) f.mk = { $nin: [...q.deniedMarkings] };
     const v = q.versions;
     if (!v.all) {
-      const ors: Filter<ObjectDoc>[] = [];
-      if (v.last) ors.push({ last: true });
-      if (v.first) ors.push({ first: true });
-      if (v.exact.length > 0) ors.push({ vkey: { $in: [...v.exact] } });
+      // first/last as seen at the reader's horizon (visible-versions.ts); the flags alone for deletes.
+      const ors = selectionClauses(v, horizon);
       if (ors.length === 1) Object.assign(f, ors[0]);
       else f.$or = ors;
     }
@@ -155,14 +175,18 @@ export class MongoObjects implements ObjectStore {
   }
 
   async queryObjects(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<Page<StoredVersion>> {
-    const horizon = await this.ledger.horizon(collectionId);
-    const docs = await this.objects
-      .find(this.filter(collectionId, query, page.after, horizon), {
-        projection: { _id: 0, id: 1, version: 1, da: 1, sv: 1, json: 1 },
-      })
-      .sort({ da: 1 })
-      .limit(page.limit + 1)
-      .toArray();
+    const horizon = await this.ledger.horizon(collectionId, (block) => this.repairBlock(block));
+    const docs = await readVersionPage({
+      objects: this.objects,
+      collectionId,
+      versions: query.versions,
+      horizon,
+      limit: page.limit,
+      filter: this.filter(collectionId, query, page.after, horizon),
+      run: (read) => this.deadline(read({ maxTimeMS: this.queryTimeoutMs })),
+      claimedAbove: () => this.ledger.claimedAbove(collectionId, horizon),
+      repair: (ids) => this.flags.fix(collectionId, ids),
+    });
     const more = docs.length > page.limit;
     if (more) docs.pop();
     return {
@@ -184,12 +208,30 @@ export class MongoObjects implements ObjectStore {
       { objectId: id, versions: { all: true }, ...(deniedMarkings ? { deniedMarkings } : {}) },
       undefined,
     );
-    return (await this.objects.findOne(f, { projection: { _id: 1 } })) !== null;
+    return (
+      (await this.deadline(this.objects.findOne(f, { projection: { _id: 1 }, maxTimeMS: this.queryTimeoutMs }))) !==
+      null
+    );
   }
 
   async deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number> {
-    const res = await this.objects.deleteMany(this.filter(collectionId, query, undefined));
-    if (res.deletedCount > 0) await this.flags.fix(collectionId, [query.objectId]);
-    return res.deletedCount;
+    // Marked first, removed after the remaining versions' flags are set (VersionFlags.deleteVersions).
+    const docs = await this.objects
+      .find(this.filter(collectionId, query, undefined), { projection: { _id: 1 } })
+      .toArray();
+    await this.flags.deleteVersions(
+      collectionId,
+      query.objectId,
+      docs.map((d) => d._id),
+    );
+    return docs.length;
+  }
+
+  /** An abandoned block: set the flags of the ids it wrote before its versions become visible. */
+  private async repairBlock(block: BlockDoc): Promise<void> {
+    const docs = await this.objects
+      .find({ c: block.c, da: { $gte: block.start, $lte: block.end } }, { projection: { _id: 0, id: 1 } })
+      .toArray();
+    await this.flags.fix(block.c, [...new Set(docs.map((d) => d.id))]);
   }
 }

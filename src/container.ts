@@ -46,7 +46,7 @@ export async function createContainer(
   log: Logger,
   clock: Clock = systemClock(),
 ): Promise<Container> {
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { log });
   try {
     await store.migrate(log);
   } catch (err) {

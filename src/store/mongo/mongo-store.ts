@@ -15,7 +15,7 @@ import { MongoJobs } from './jobs.js';
 import { MongoMarkings } from './markings.js';
 import { MongoMeta } from './meta.js';
 import { migrateMongo, MONGO_MIGRATIONS, type MongoMigration } from './migrations.js';
-import { MongoObjects } from './objects.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, MongoObjects } from './objects.js';
 import { MongoStatuses } from './statuses.js';
 import { MongoTenancy } from './tenancy.js';
 import { VersionFlags } from './version-flags.js';
@@ -29,6 +29,7 @@ export async function connectMongoStore(
   uri: string,
   database?: string,
   migrations: readonly MongoMigration[] = MONGO_MIGRATIONS,
+  opts: { queryTimeoutMs?: number } = {},
 ): Promise<MongoStore> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, ignoreUndefined: true });
   await client.connect();
@@ -41,7 +42,12 @@ export async function connectMongoStore(
     tenancy: new MongoTenancy(c),
     grants: new MongoGrants(c),
     markings: new MongoMarkings(c),
-    objects: new MongoObjects(c.objects, new DateAddedLedger(c.blocks), new VersionFlags(c.objects)),
+    objects: new MongoObjects(
+      c.objects,
+      new DateAddedLedger(c.blocks),
+      new VersionFlags(c.objects),
+      opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    ),
     statuses: new MongoStatuses(c),
     audit: new MongoAudit(c),
     jobs: new MongoJobs(c),

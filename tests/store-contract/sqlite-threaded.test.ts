@@ -1,0 +1,355 @@
+// The SQLite store with its queries in worker threads (what the server runs) and in-process (':memory:',
+// custom migration lists): both pass the whole contract. Then what only the threads do: routing by
+// method name, errors rebuilt as their classes, bytes passed back as Buffers, the read deadline,
+// crashed threads, and close() draining the calls in flight.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import {
+  ConflictError,
+  PalisadeError,
+  StoreVersionError,
+  TooManyRequestsError,
+  UnavailableError,
+} from '../../src/errors.js';
+import { versionKey } from '../../src/stix/timestamps.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { laneOf } from '../../src/store/sqlite/threads/routing.js';
+import { openThreadedSqliteStore, threadsOf } from '../../src/store/sqlite/threads/threaded-store.js';
+import { decode, encode, fromWireError, toWireError } from '../../src/store/sqlite/threads/wire.js';
+import type { NewVersion, Store } from '../../src/store/store.js';
+import { describeStoreContract } from './contract.js';
+
+describeStoreContract('sqlite (worker threads, one reader)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'palisade-threads-'));
+  const file = join(dir, 'palisade.db');
+  // One reader: scans and lookups share it, and the scan limit must not starve either.
+  let store = await openThreadedSqliteStore(file, { readers: 1 });
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = await openThreadedSqliteStore(file, { readers: 1 });
+      return store;
+    },
+    dispose: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describeStoreContract('sqlite (in-process)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'palisade-inproc-'));
+  const file = join(dir, 'palisade.db');
+  let store = openSqliteStore(file);
+  return {
+    store,
+    reopen: async () => {
+      await store.close();
+      store = openSqliteStore(file);
+      return store;
+    },
+    dispose: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite worker threads: routing by method name', () => {
+  it('sends every read of every area to a reader, scans apart, and everything else to the writer', async () => {
+    const inProcess = openSqliteStore(':memory:');
+    const methods: string[] = [];
+    for (const [area, value] of Object.entries(inProcess)) {
+      if (typeof value !== 'object' || value === null) continue;
+      const proto = Object.getPrototypeOf(value) as object;
+      for (const m of Object.getOwnPropertyNames(proto)) if (m !== 'constructor') methods.push(`${area}.${m}`);
+    }
+    await inProcess.close();
+    const reads = new Set([
+      'meta.getMeta',
+      'catalog.getApiRoot',
+      'catalog.listApiRoots',
+      'catalog.getCollection',
+      'catalog.listCollections',
+      'catalog.listAllCollections',
+      'identity.getUser',
+      'identity.listUsers',
+      'identity.userByCertificate',
+      'identity.countPlatformAdmins',
+      'identity.getToken',
+      'identity.listTokens',
+      'tenancy.getTenant',
+      'tenancy.listTenants',
+      'tenancy.getGroup',
+      'tenancy.listGroups',
+      'tenancy.groupsOf',
+      'grants.listGrants',
+      'grants.grantsOf',
+      'grants.grantsOn',
+      'markings.listBindings',
+      'objects.queryObjects',
+      'objects.objectExists',
+      'statuses.getStatus',
+      'audit.queryAudit',
+    ]);
+    const writes = new Set([
+      'meta.initMeta',
+      'catalog.putApiRoot',
+      'catalog.retireApiRoot',
+      'catalog.putCollection',
+      'catalog.retireCollection',
+      'identity.putUser',
+      'identity.deleteUser',
+      'identity.putToken',
+      'tenancy.putTenant',
+      'tenancy.deleteTenant',
+      'tenancy.putGroup',
+      'tenancy.deleteGroup',
+      'grants.setGrants',
+      'grants.deleteGrantsOf',
+      'markings.setBinding',
+      'objects.addObjects',
+      'objects.deleteObjects',
+      'statuses.putStatus',
+      'statuses.purgeStatuses',
+      'audit.append',
+    ]);
+    for (const name of reads) expect(methods, name).to.include(name);
+    for (const name of writes) expect(methods, name).to.include(name);
+    const lane = (name: string): string => laneOf(name.split('.')[1] as string);
+    for (const name of reads) expect(lane(name), name).to.not.equal('write');
+    for (const name of writes) expect(lane(name), name).to.equal('write');
+    expect(lane('objects.queryObjects')).to.equal('scan');
+    expect(lane('audit.queryAudit')).to.equal('scan');
+    expect(lane('grants.grantsOn')).to.equal('lookup');
+  });
+
+  it('fails closed: a name it does not know goes to the writer', () => {
+    for (const m of [
+      'claimJob',
+      'renewLease',
+      'purgeUnreleased',
+      'gettingStarted',
+      'listen',
+      'counter',
+      'upsert',
+      'x',
+      '',
+    ])
+      expect(laneOf(m), m).to.equal('write');
+    for (const m of ['get', 'getJob', 'listJobs', 'countQueued', 'readItems', 'findThing', 'existsX', 'hasY'])
+      expect(laneOf(m), m).to.not.equal('write');
+  });
+});
+
+describe('SQLite worker threads: what crosses between threads', () => {
+  const roundTrip = (err: unknown): Error => fromWireError(structuredClone(toWireError(err)));
+
+  it('rebuilds errors of src/errors.ts as their classes, with their fields', () => {
+    const conflict = roundTrip(new ConflictError('taken', { details: { id: 'x' } }));
+    expect(conflict).to.be.instanceOf(ConflictError).and.instanceOf(PalisadeError).and.instanceOf(Error);
+    expect(conflict).to.include({ name: 'ConflictError', kind: 'conflict', message: 'taken' });
+    expect((conflict as ConflictError).details).to.deep.equal({ id: 'x' });
+
+    const slow = roundTrip(new TooManyRequestsError('slow down', 7));
+    expect(slow).to.be.instanceOf(TooManyRequestsError);
+    expect((slow as TooManyRequestsError).retryAfterSeconds).to.equal(7);
+
+    const version = roundTrip(new StoreVersionError('/data/x.db', 9, 4));
+    expect(version).to.be.instanceOf(StoreVersionError);
+    expect(version).to.include({ location: '/data/x.db', found: 9, known: 4, name: 'StoreVersionError' });
+    expect(version.message).to.match(/schema version 9/);
+
+    const wrapped = roundTrip(
+      new UnavailableError('down', { cause: Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' }) }),
+    );
+    expect(wrapped).to.be.instanceOf(UnavailableError);
+    expect(wrapped.cause).to.be.instanceOf(Error).and.include({ message: 'busy', code: 'SQLITE_BUSY' });
+  });
+
+  it('keeps other errors as Errors with their name and code', () => {
+    const e = roundTrip(Object.assign(new TypeError('bad'), { code: 'SQLITE_CONSTRAINT_UNIQUE', fn: () => 1 }));
+    expect(e)
+      .to.be.instanceOf(Error)
+      .and.include({ name: 'TypeError', message: 'bad', code: 'SQLITE_CONSTRAINT_UNIQUE' });
+  });
+
+  it('packs byte arrays into one buffer and rows into columns, without touching the value, and decodes both', () => {
+    const items = Array.from({ length: 10 }, (_, i) => ({ id: `o${i}`, n: i, json: Buffer.from(`{"i":${i}}`) }));
+    const value = { items, more: false, few: [{ a: 1 }, { b: Buffer.from('b') }], deep: [[Buffer.from('d')]] };
+    const before = structuredClone(value);
+    const encoded = encode(value);
+    expect(value).to.deep.equal(before);
+    expect(value.items[0]?.json).to.be.instanceOf(Buffer);
+    // every byte array in one buffer, transferable
+    expect(encoded.bytes?.buffer.byteLength).to.equal(items.reduce((n, i) => n + i.json.length, 0) + 2);
+    const back = decode(structuredClone(encoded, { transfer: [encoded.bytes?.buffer as ArrayBuffer] })) as typeof value;
+    expect(back.items.map((i) => Object.keys(i))).to.deep.equal(items.map(() => ['id', 'n', 'json']));
+    expect(back.items.map((i) => [i.id, i.n, Buffer.isBuffer(i.json), i.json.toString()])).to.deep.equal(
+      items.map((i) => [i.id, i.n, true, i.json.toString()]),
+    );
+    expect(back.more).to.equal(false);
+    expect(back.few[0]).to.deep.equal({ a: 1 });
+    expect(Buffer.isBuffer(back.few[1]?.b) && back.few[1]?.b.toString()).to.equal('b');
+    expect(Buffer.isBuffer(back.deep[0]?.[0]) && back.deep[0]?.[0]?.toString()).to.equal('d');
+    const bare = encode(Buffer.from('xyz'));
+    const bareBack = decode(structuredClone(bare)) as Buffer;
+    expect(Buffer.isBuffer(bareBack) && bareBack.toString()).to.equal('xyz');
+    expect(decode(structuredClone(encode([undefined, null, 1, 'x'])))).to.deep.equal([undefined, null, 1, 'x']);
+  });
+});
+
+const C = '3a0b1c2d-4e5f-4a6b-8c7d-00000000aaaa';
+const MODIFIED = '2024-01-01T00:00:00.000Z';
+
+const MARK = 'marking-definition--0d0d0d0d-0000-4000-8000-000000000000';
+
+function versions(from: number, count: number): NewVersion[] {
+  const out: NewVersion[] = [];
+  for (let j = from; j < from + count; j++) {
+    const id = `indicator--${j.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+    out.push({
+      id,
+      type: 'indicator',
+      specVersion: '2.1',
+      version: MODIFIED,
+      versionKey: versionKey(MODIFIED) as string,
+      markings: [MARK],
+      json: JSON.stringify({ type: 'indicator', spec_version: '2.1', id, modified: MODIFIED, d: 'x'.repeat(300) }),
+    });
+  }
+  return out;
+}
+
+const LAST = { first: false, last: true, exact: [] } as const;
+/** spec_version has no index and nothing is stored as 2.0: every row of the collection is visited */
+// Every row carries MARK and the scan denies it: the whole collection is read and nothing matches.
+const SCAN_ALL = { versions: LAST, deniedMarkings: [MARK] };
+
+describe('SQLite worker threads: deadlines, crashes and close', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let file: string;
+  let store: Store;
+  const warnings: string[] = [];
+  const log = { warn: (_: object, m: string) => warnings.push(m), error: (_: object, m: string) => warnings.push(m) };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palisade-threads-'));
+    file = join(dir, 'palisade.db');
+    const s = await openThreadedSqliteStore(file, { log });
+    await s.migrate();
+    await s.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1, source: 'config' });
+    await s.catalog.putCollection({ id: C, apiRoot: 'r', title: 'c', source: 'config' });
+    for (let i = 0; i < 120_000; i += 1000) await s.objects.addObjects(C, versions(i, 1000), Date.now() * 1000);
+    await s.close();
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+  afterEach(async () => store?.close());
+
+  it('returns object bodies as Buffers, byte for byte', async () => {
+    store = await openThreadedSqliteStore(file, { log });
+    const page = await store.objects.queryObjects(C, { versions: LAST }, { limit: 3 });
+    expect(page.more).to.equal(true);
+    const expected = versions(0, 3).map((v) => v.json);
+    expect(page.items.map((i) => Buffer.isBuffer(i.json) && i.json.toString())).to.deep.equal(expected);
+  });
+
+  it('cancels a read at its deadline with UnavailableError, keeps answering lookups meanwhile, and reads again after', async () => {
+    store = await openThreadedSqliteStore(file, { log, readers: 2 });
+    const t0 = performance.now();
+    await store.objects.queryObjects(C, SCAN_ALL, { limit: 10 });
+    const full = performance.now() - t0;
+    expect(full, 'the scan must be slow for this test to mean anything').to.be.at.least(20);
+
+    await store.close();
+    store = await openThreadedSqliteStore(file, { log, readers: 2, queryTimeoutMs: Math.floor(full / 4) });
+    const slow = store.objects.queryObjects(C, SCAN_ALL, { limit: 10 }).then(
+      () => expect.fail('the scan should have been cancelled'),
+      (err: unknown) => err,
+    );
+    // The other reader is kept for lookups while the scan runs.
+    expect(await store.catalog.getApiRoot('r')).to.include({ path: 'r' });
+    const err = (await slow) as Error;
+    expect(err).to.be.instanceOf(UnavailableError);
+    expect(err.message).to.equal(
+      `the query took longer than ${Math.floor(full / 4)} ms and was cancelled; narrow the filter or try again`,
+    );
+    expect(warnings).to.include('database query cancelled at its deadline; restarting its reader thread');
+    const page = await store.objects.queryObjects(C, { versions: LAST }, { limit: 2 });
+    expect(page.items).to.have.length(2);
+  });
+
+  it('rejects the calls of a thread that dies with UnavailableError, and starts a new one', async () => {
+    store = await openThreadedSqliteStore(file, { log, readers: 1 });
+    const reading = store.objects.queryObjects(C, SCAN_ALL, { limit: 10 }).then(
+      () => 'answered',
+      (err: unknown) => err,
+    );
+    await threadsOf(store).readers[0]?.terminate();
+    const err = await reading;
+    // The scan may have finished before the thread was stopped; if not, its caller is told.
+    if (err !== 'answered') expect(err).to.be.instanceOf(UnavailableError);
+    expect((await store.objects.queryObjects(C, { versions: LAST }, { limit: 1 })).items).to.have.length(1);
+
+    await threadsOf(store).writer.terminate();
+    await store.meta.initMeta('after-crash', 'yes');
+    expect(await store.meta.getMeta('after-crash')).to.equal('yes');
+  });
+
+  it('sends a write that reached a reader to the writer (query_only refused it first)', async () => {
+    store = await openThreadedSqliteStore(file, { log });
+    expect(await threadsOf(store).call('meta', 'initMeta', ['misrouted', 'v'], 'lookup')).to.equal('v');
+    expect(await store.meta.getMeta('misrouted')).to.equal('v');
+    expect(warnings).to.include('a store method named like a read writes: sent to the writer');
+  });
+
+  it('rebuilds a StoreVersionError from a migration on a newer database', async () => {
+    const newer = join(dir, 'newer.db');
+    const db = new Database(newer);
+    db.exec(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    db.prepare('INSERT INTO schema_migrations VALUES (99, ?, ?)').run('future', new Date().toISOString());
+    db.close();
+    store = await openThreadedSqliteStore(newer, { log });
+    const err = await store.migrate().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(StoreVersionError).and.include({ found: 99, location: newer });
+  });
+
+  it('close() lets the calls in flight finish, then refuses new ones', async () => {
+    store = await openThreadedSqliteStore(file, { log });
+    const calls = Promise.all([
+      store.objects.queryObjects(C, { versions: LAST }, { limit: 100 }),
+      store.meta.initMeta('closing', '1'),
+      store.catalog.listApiRoots(),
+    ]);
+    const closed = store.close();
+    const [page, meta, roots] = await calls;
+    expect(page.items).to.have.length(100);
+    expect(meta).to.equal('1');
+    expect(roots).to.have.length(1);
+    await closed;
+    const after = await store.catalog.listApiRoots().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(after).to.be.instanceOf(UnavailableError);
+  });
+
+  it('checkpoints on close: the WAL is empty afterwards', async () => {
+    store = await openThreadedSqliteStore(file, { log });
+    await store.meta.initMeta('wal', 'x');
+    await store.close();
+    const wal = join(dir, 'palisade.db-wal');
+    const { size } = await import('node:fs/promises').then((fs) => fs.stat(wal).catch(() => ({ size: 0 })));
+    expect(size).to.equal(0);
+  });
+});

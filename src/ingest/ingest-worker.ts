@@ -158,7 +158,11 @@ export class IngestWorker {
         return;
       }
       if (updated.status === 'complete') this.recordOutcome(job, updated, target !== undefined);
-      await this.statuses.putStatus(updated);
+      // Progress is written with the failures but without the successes list, which is written
+      // once, with the final status: rewriting it after every chunk made a large envelope cost
+      // the square of its size. After a crash the successes list is left out (the counts say
+      // where to resume and stay exact).
+      await this.statuses.putStatus(updated.status === 'complete' ? updated : { ...updated, successes: [] });
       status = updated;
       // let requests in between chunks
       await new Promise((resolve) => setImmediate(resolve));

@@ -171,14 +171,14 @@ function untilProcessed(test: supertest.Test, path: string, http: supertest.Agen
   const settled = async (res: supertest.Response): Promise<supertest.Response> => {
     const body = res.body as { id?: unknown; status?: unknown } | undefined;
     if (res.status !== 202 || body?.status !== 'pending' || typeof body.id !== 'string') return res;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 300_000;
     for (;;) {
       const st = await http.get(`/${root}/status/${body.id}/`).set('Accept', TAXII).auth(as.name, as.password);
       if (st.status === 200 && (st.body as { status?: unknown }).status === 'complete') {
         Object.assign(res, { queued: res.body, body: st.body });
         return res;
       }
-      if (Date.now() > deadline) throw new Error(`status ${body.id} still not complete after 30 s`);
+      if (Date.now() > deadline) throw new Error(`status ${body.id} still not complete after 300 s`);
       await new Promise((r) => setTimeout(r, 5));
     }
   };

@@ -52,13 +52,6 @@ export const DEFAULT_QUEUE_LIMITS: IngestLimits = {
   queueBatchBytes: 8 * 1024 * 1024,
 };
 
-export const DEFAULT_ENVELOPE_BOUNDS: EnvelopeBounds = {
-  maxObjectsPerEnvelope: 100_000,
-  maxObjectBytes: 1_048_576,
-  maxDecompressedBytes: 419_430_400,
-  maxDepth: 64,
-};
-
 /** The outcome of one processed chunk of entries. */
 export interface ChunkOutcome {
   successes: StatusDetail[];
@@ -112,8 +105,9 @@ export class IngestService {
     private readonly jobs: JobStore,
     private readonly validator: StixValidator,
     private readonly clock: Clock,
-    readonly limits: IngestLimits = DEFAULT_QUEUE_LIMITS,
-    readonly envelopeLimits: EnvelopeBounds = DEFAULT_ENVELOPE_BOUNDS,
+    readonly limits: IngestLimits,
+    /** from the configuration (`ingest`), whose loader holds the defaults */
+    readonly envelopeLimits: EnvelopeBounds,
   ) {}
 
   /** Where a principal may add objects; checked before a request body is read. */

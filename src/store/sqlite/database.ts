@@ -24,7 +24,10 @@ export class SqliteDb {
     this.readOnly = opts.readOnly === true;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    // WAL is a property of the file, set by the writing connection. Readers opening a new file at
+    // the same moment as the writer must not try to switch it too: concurrent journal-mode changes
+    // fail at once with "database is locked" (no busy wait). A reader follows the file's mode.
+    if (!this.readOnly) this.db.pragma('journal_mode = WAL');
     // A committed transaction survives a process crash; an OS crash may lose the last ones.
     this.db.pragma('synchronous = NORMAL');
     // Fewer checkpoints during bulk ingest: the version index dirties about one page per row.

@@ -75,6 +75,20 @@ export default tseslint.config(
   zone(['src/access/**/*.ts', 'src/ingest/**/*.ts'], [TAXII, ROUTES, BACKENDS, DRIVERS], { paths: NO_HTTP_PATHS }),
   zone(SERVICES, [ROUTES, BACKENDS, DRIVERS], { paths: NO_HTTP_PATHS, ignores: TAXII_HTTP }),
   zone(TAXII_HTTP, [BACKENDS, DRIVERS]),
+  // The console's browser code has its own compiler settings (DOM, bundler resolution) and talks to
+  // the server over HTTP only.
+  {
+    files: ['src/console/web/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './src/console/web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [ban('^\\.\\./\\.\\./', 'Browser code imports nothing from the server.')] },
+      ],
+    },
+  },
   {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,

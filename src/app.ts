@@ -2,9 +2,11 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { adminRoutes } from './admin/routes.js';
+import { apiRoutes } from './api/routes.js';
 import { authenticate } from './auth/http-auth.js';
 import type { Container } from './container.js';
 import { NotFoundError, UnavailableError } from './errors.js';
+import { consoleRoutes } from './console/routes.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { authenticateAndLimit, RequestLimiter } from './http/limits.js';
 import { requestId } from './http/request-id.js';
@@ -35,6 +37,9 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
     authenticateAndLimit(authenticate(c.authenticator, c.throttle, c.log, c.services.audit), limiter);
   // The admin API (/admin/...) before TAXII, whose routes take every other path.
   app.use(adminRoutes(c.admin, guard()));
+  // The analyst API (/api/v1/...), then the console's static files (no data; the API is authenticated).
+  app.use(apiRoutes(c.analyst, c.services.audit, guard(), c.cursorSecret));
+  app.use(consoleRoutes());
   // Every other path is TAXII's: authentication first, so unknown URLs answer like hidden ones.
   app.use(taxiiRoutes(c.services, guard(), c.config.taxii.maxPageSize));
   app.use((_req, _res, next) => next(new NotFoundError('There is no TAXII resource at this URL.')));

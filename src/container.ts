@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuditLog } from './access/audit-log.js';
 import { AdminService } from './admin/admin-service.js';
+import { AnalystService } from './api/analyst-service.js';
 import { AccessGate } from './access/gate.js';
 import { Authenticator } from './auth/authenticator.js';
 import { LoginThrottle } from './auth/throttle.js';
@@ -32,6 +33,10 @@ export interface Container {
   services: TaxiiServices;
   /** the admin API (tenants, accounts, tokens, catalog, grants, audit) */
   admin: AdminService;
+  /** the analyst API (search, objects, actors, changes, export) */
+  analyst: AnalystService;
+  /** the key that signs paging cursors (TAXII `next`, analyst API cursors) */
+  cursorSecret: Buffer;
   /**
    * Starts the background work of a serving process: the ingestion worker. Called after bootstrap,
    * so that queued requests are processed under the reconciled configuration; one-shot commands
@@ -107,6 +112,8 @@ export async function createContainer(
     }),
     services,
     admin: new AdminService(store, audit, clock),
+    analyst: new AnalystService(gate, store.intel, store.objects),
+    cursorSecret: Buffer.from(secret, 'base64'),
     start: () => worker.start(),
     close: async () => {
       clearInterval(purge);

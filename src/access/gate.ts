@@ -49,6 +49,15 @@ export interface Admitted<N extends Need = Need> {
   writer: { role: Principal['role']; identities: readonly string[] };
 }
 
+/** A collection the principal may read, for reads that span collections (the analyst API). */
+export interface Readable {
+  root: ApiRootRecord;
+  collection: CollectionRecord;
+  rights: Rights;
+  /** releasability: versions carrying any of these marking definitions are invisible to the caller */
+  deniedMarkings: readonly string[];
+}
+
 const NONE: Rights = Object.freeze({ read: false, write: false });
 const ALL: Rights = Object.freeze({ read: true, write: true });
 
@@ -173,6 +182,24 @@ export class AccessGate {
         ? ((await this.tenancy.getTenant(principal.tenant))?.identities ?? [])
         : [];
     return { root, collection, rights, need, deniedMarkings, writer: { role: principal.role, identities } };
+  }
+
+  /**
+   * Every collection the principal may read, in every API root, with what releasability hides there:
+   * the analyst API (src/api/) looks into exactly these and nothing else. Ordered by API root, then id.
+   */
+  async readableCollections(principal: Principal): Promise<Readable[]> {
+    const roots = new Map((await this.catalog.listApiRoots()).map((r) => [r.path, r]));
+    const all = await this.catalog.listAllCollections();
+    const granted = isPlatformAdmin(principal) ? undefined : await this.grantedCollections(principal);
+    const readable = all.filter((c) => roots.has(c.apiRoot) && (granted === undefined || granted.get(c.id)?.read));
+    const denied = readable.some((c) => c.releasability === true) ? await this.deniedMarkings(principal) : [];
+    return readable.map((collection) => ({
+      root: roots.get(collection.apiRoot) as ApiRootRecord,
+      collection,
+      rights: granted === undefined ? ALL : (granted.get(collection.id) as Rights),
+      deniedMarkings: collection.releasability === true ? denied : [],
+    }));
   }
 
   /**

@@ -11,6 +11,7 @@ import { auditView, type AuditView } from './views.js';
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'auth.failure',
   'taxii.read',
+  'api.read',
   'taxii.write',
   'taxii.delete',
   'taxii.status',

@@ -1,7 +1,18 @@
 // What the analyst index (store/intel.ts) keeps of one STIX object: its searchable text per field,
 // the words a search matches against, and the links it makes. Pure functions of the object, shared
 // by every store backend so that both index the same way.
-import type { IntelEdge, SearchField } from '../store/intel.js';
+
+/** The fields a search looks into. */
+export type SearchField = 'name' | 'aliases' | 'external_id' | 'labels' | 'description';
+
+/** A link made by an object (see IntelEdge in store/intel.ts, which adds the collection). */
+export interface LinkFields {
+  source: string;
+  target: string;
+  kind: 'relationship' | 'sighting' | 'ref';
+  label: string;
+  via?: string;
+}
 
 export interface IntelFields {
   type: string;
@@ -12,7 +23,7 @@ export interface IntelFields {
   /** searchable text per field (aliases, external ids and labels joined by a space) */
   text: Record<SearchField, string>;
   /** links made by this object, without collectionId (the caller's collection) */
-  edges: Omit<IntelEdge, 'collectionId'>[];
+  edges: LinkFields[];
 }
 
 /** Search weights per field: a name or an ATT&CK id counts far more than a word in a description. */
@@ -57,7 +68,7 @@ export function intelFields(obj: Obj): IntelFields {
       }
     }
   }
-  const edges: Omit<IntelEdge, 'collectionId'>[] = [];
+  const edges: LinkFields[] = [];
   if (type === 'relationship') {
     const source = obj.source_ref;
     const target = obj.target_ref;

@@ -8,6 +8,7 @@ export type AuditAction =
   | 'taxii.delete'
   | 'taxii.status'
   | 'taxii.ingest'
+  | 'api.read'
   | 'admin.create'
   | 'admin.update'
   | 'admin.delete';

@@ -8,6 +8,8 @@
 // it may not see there (releasability). An entry whose latest version carries a denied marking is
 // left out of every answer, and the edges it makes with it: the area never returns, counts or hints
 // at what is outside the scope.
+import type { SearchField } from '../stix/intel-fields.js';
+import { InvalidRequestError } from '../errors.js';
 
 /** The collections a read may look into, with what releasability hides in each. */
 export interface IntelScope {
@@ -31,7 +33,7 @@ export interface IntelEntry {
   json: string;
 }
 
-export type SearchField = 'name' | 'aliases' | 'external_id' | 'labels' | 'description';
+export type { SearchField };
 
 export interface SearchQuery {
   /** the words typed, as given; every word must match (a word matches a prefix of a token) */
@@ -67,11 +69,17 @@ export interface IntelEdge {
 export interface EdgeQuery {
   /** edges whose source or target is one of these ids */
   ids: readonly string[];
+  /** only edges with one of these labels (relationship_type for relationships; a property name for the others) */
   relationshipTypes?: readonly string[];
   /** stop after this many edges (the caller asks for one more than it shows) */
   limit: number;
 }
 
+/**
+ * added: the first version of the id in the collection; versioned: a newer latest version, or after
+ * a delete of the newest version(s) the older version that is the latest again; revoked: a newer
+ * latest version that is revoked; deleted: no version of the id is left in the collection.
+ */
 export type ChangeKind = 'added' | 'versioned' | 'revoked' | 'deleted';
 
 export interface IntelChange {
@@ -108,4 +116,33 @@ export interface IntelStore {
   queryChanges(scope: IntelScope, query: ChangeQuery): Promise<IntelChange[]>;
   /** How many visible latest entries each scoped collection holds, by collection id. */
   countLatest(scope: IntelScope): Promise<Record<string, number>>;
+}
+
+// ---- paging of search answers ---------------------------------------------------------------------
+
+/**
+ * A search ranks at most this many candidates per stage (short fields, then every field): the
+ * answer to a very common word is its best-ranked candidates, not a ranking of the whole store.
+ */
+export const SEARCH_CANDIDATES = 2000;
+/** query words beyond this many are ignored (each one is another index lookup) */
+export const SEARCH_MAX_WORDS = 12;
+
+/** The opaque position of the next page: the offset in the ranked answer, base64url. */
+export function encodeSearchCursor(offset: number): string {
+  return Buffer.from(`o${offset}`, 'utf8').toString('base64url');
+}
+
+/** The offset a cursor stands for (0 without one); a cursor this store did not make is refused. */
+export function decodeSearchCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  const text = /^[A-Za-z0-9_-]{1,16}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const m = /^o(\d{1,6})$/.exec(text);
+  const offset = m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(offset) || offset > 2 * SEARCH_CANDIDATES) {
+    throw new InvalidRequestError('the search cursor is not valid: repeat the search from its first page', {
+      details: { cursor },
+    });
+  }
+  return offset;
 }

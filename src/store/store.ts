@@ -5,6 +5,7 @@ import type { AuditStore } from './audit.js';
 import type { CatalogStore } from './catalog.js';
 import type { GrantStore } from './grants.js';
 import type { IdentityStore } from './identity.js';
+import type { IntelStore } from './intel.js';
 import type { JobStore } from './jobs.js';
 import type { MarkingStore } from './markings.js';
 import type { MetaStore } from './meta.js';
@@ -16,6 +17,7 @@ export type * from './audit.js';
 export type * from './catalog.js';
 export type * from './grants.js';
 export type * from './identity.js';
+export type * from './intel.js';
 export type * from './jobs.js';
 export type * from './markings.js';
 export type * from './meta.js';
@@ -47,6 +49,8 @@ export interface Store {
   readonly statuses: StatusStore;
   readonly audit: AuditStore;
   readonly jobs: JobStore;
+  /** derived index of the latest versions for the analyst API, kept by objects' writes */
+  readonly intel: IntelStore;
 
   /**
    * Brings the schema to the version this code knows, one numbered step at a time. Refuses a

@@ -70,13 +70,17 @@ export const CHECKS = [
 ] as const;
 
 /**
- * What each account fuzzes. The member fuzzes the TAXII operations, where its grants decide what
- * it sees; on the admin API a member is refused everything (403), which openapi.test.ts already
- * checks operation by operation, so fuzzing it there would double the run time for nothing.
+ * What each account fuzzes. The member fuzzes the TAXII operations and the analyst API, where its
+ * grants decide what it sees; on the admin API a member is refused everything (403), which
+ * openapi.test.ts already checks operation by operation, so fuzzing it there would double the run
+ * time for nothing.
  */
 export const SCOPE: Record<AccountName, { tags?: RegExp; why: string }> = {
   admin: { why: 'every operation' },
-  member: { tags: /^(server|status|collections|objects|operations)$/, why: 'the TAXII operations and probes' },
+  member: {
+    tags: /^(server|status|collections|objects|operations|analyst)$/,
+    why: 'the TAXII operations, the probes and the analyst API',
+  },
 };
 
 /** Operations left out, each with its reason (schemathesis --exclude-operation-id). None so far. */
@@ -330,6 +334,7 @@ async function seed(url: string, child: ChildProcess): Promise<Record<string, st
     'api-roots': [API_ROOT, API_ROOT, API_ROOT, 'fuzz-extra'],
     collections: [COLLECTION_ID, COLLECTION_ID, COLLECTION_ALIAS, EXTRA_COLLECTION_ID],
     objects: bundle.objects.map((o) => String(o.id)),
+    actors: bundle.objects.filter((o) => o.type === 'intrusion-set' || o.type === 'campaign').map((o) => String(o.id)),
     statuses,
     usernames: [ACCOUNTS.admin.username, ACCOUNTS.member.username, 'fuzz-extra-user'],
     tenants: ['cert-a', 'cert-b', 'fuzz-extra'],
@@ -444,6 +449,9 @@ interface Parsed {
  *   so that any other problem in the same answer keeps it a finding;
  * - a `next` that this server did not issue for this very request (a string from elsewhere, or a
  *   cursor of another query) is a 400, as openapi.yaml says of the parameter (TAXII 2.1 §3.4);
+ *   so is such a `cursor` of the analyst API (search and changes);
+ * - an analyst export that selects nothing (none of q, type, collection and ids, or a blank q)
+ *   is a 400: a rule across parameters, which no parameter schema can state;
  * - a token whose `expires_at` is a real timestamp in the past is a 400: the schema bounds the
  *   form of the timestamp, but "later than now" depends on the clock (documented on the field);
  * - an account that would be a tenant-admin without a tenant is a 400: whether it has one depends
@@ -455,6 +463,8 @@ const REFERENTIAL = /^[\w.]+: there is no (tenant|group|account|user|api root|co
 const PAST_EXPIRY = /^expires_at: must lie in the future$/;
 const TENANTLESS_ADMIN = /^tenant: a tenant-admin needs a tenant$/;
 const FOREIGN_NEXT = /^The next parameter is not a cursor issued by this server\b/;
+const FOREIGN_CURSOR = /^The cursor is not one issued by this server\.$/;
+const EMPTY_EXPORT = /^Say what to export: q, type, collection or ids\.$/;
 function advisoryReason(check: string, status: Finding['status'], body: string): string | undefined {
   if (check !== 'positive_data_acceptance' || status !== 400) return undefined;
   let json: Json;
@@ -465,6 +475,13 @@ function advisoryReason(check: string, status: Finding['status'], body: string):
   }
   if (typeof json.description === 'string' && FOREIGN_NEXT.test(json.description)) {
     return 'a `next` the server did not issue for this request (400, as documented)';
+  }
+  // The analyst API answers problem documents: what was wrong is in `detail`.
+  if (typeof json.detail === 'string' && (FOREIGN_NEXT.test(json.detail) || FOREIGN_CURSOR.test(json.detail))) {
+    return 'a `cursor` the server did not issue for this request (400, as documented)';
+  }
+  if (typeof json.detail === 'string' && EMPTY_EXPORT.test(json.detail)) {
+    return 'an export that selects nothing (400, as documented; a rule across parameters)';
   }
   const problems = obj(json.details).problems;
   if (!Array.isArray(problems) || problems.length === 0) return undefined;

@@ -15,6 +15,7 @@ import { pagingContract } from './areas/paging.js';
 import { pagingPropertiesContract } from './areas/paging-properties.js';
 import { statusesContract } from './areas/statuses.js';
 import { jobsContract } from './areas/jobs.js';
+import { intelContract } from './areas/intel.js';
 
 export interface OpenedStore {
   store: Store;
@@ -111,5 +112,6 @@ export function describeStoreContract(backend: string, open: () => Promise<Opene
     jobsContract(ctx);
     auditContract(ctx);
     markingsContract(ctx);
+    intelContract(ctx);
   });
 }

@@ -11,7 +11,50 @@ import { connectMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { MONGO_MIGRATIONS, type MongoMigration } from '../../src/store/mongo/migrations.js';
 import { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from '../../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { versionKey } from '../../src/stix/timestamps.js';
+import type { Store } from '../../src/store/store.js';
+import { intrusionSet, stixId, type Stix } from '../fixtures/builders.js';
 import { MONGO_SKIP_MESSAGE, freshDatabaseName, mongoTestUri } from '../helpers/mongo-url.js';
+
+// Migration 9 (intel index) backfill: objects stored by a schema-8 database, then the step.
+const BC = '3a0b1c2d-4e5f-4a6b-8c7d-00000000b001';
+const B_OLD: Stix = { ...intrusionSet('APT28', '2024-01-01T00:00:00.000Z'), name: 'Old Name' };
+const B_NEW: Stix = { ...intrusionSet('APT28', '2024-02-01T00:00:00.000Z'), aliases: ['Fancy Bear'] };
+const B_MARKED: Stix = {
+  ...intrusionSet('Hidden', '2024-01-01T00:00:00.000Z'),
+  object_marking_refs: ['marking-definition--0e0e0e0e-0000-4000-8000-000000000001'],
+};
+const B_REL: Stix = {
+  type: 'relationship',
+  spec_version: '2.1',
+  id: stixId('relationship', 'backfill'),
+  created: '2024-01-01T00:00:00.000Z',
+  modified: '2024-01-01T00:00:00.000Z',
+  relationship_type: 'uses',
+  source_ref: B_NEW.id,
+  target_ref: stixId('malware', 'x'),
+};
+/** [object, is the latest version] in date_added order */
+const BACKFILL: [Stix, boolean][] = [
+  [B_OLD, false],
+  [B_NEW, true],
+  [B_MARKED, true],
+  [B_REL, true],
+];
+
+async function expectBackfilled(store: Store): Promise<void> {
+  const scope = { collections: [{ id: BC, deniedMarkings: [] as string[] }] };
+  const hits = (await store.intel.searchObjects(scope, { text: 'fancy' }, 10)).hits;
+  expect(hits.map((h) => [h.id, h.version])).to.deep.equal([[B_NEW.id, B_NEW.modified]]);
+  expect((await store.intel.searchObjects(scope, { text: 'old name' }, 10)).hits).to.deep.equal([]);
+  expect((await store.intel.countLatest(scope))[BC]).to.equal(3);
+  const denied = { collections: [{ id: BC, deniedMarkings: B_MARKED.object_marking_refs as string[] }] };
+  expect((await store.intel.countLatest(denied))[BC]).to.equal(2);
+  const edges = await store.intel.findEdges(scope, { ids: [B_NEW.id], limit: 10 });
+  expect(edges.map((e) => [e.source, e.label, e.via])).to.deep.equal([[B_NEW.id, 'uses', B_REL.id]]);
+  // The log starts with the step: nothing recorded before it is replayed as a change.
+  expect(await store.intel.queryChanges(scope, { since: 0, limit: 10 })).to.deep.equal([]);
+}
 
 function captureLog(): { lines: { details: object; message: string }[]; info(details: object, message: string): void } {
   const lines: { details: object; message: string }[] = [];
@@ -134,6 +177,43 @@ describe('SQLite schema migrations', () => {
       db.close();
     }
   });
+
+  it('migration 9 indexes the latest version of every object stored before it', async () => {
+    const old = openSqliteStore(file, SQLITE_MIGRATIONS.slice(0, 8));
+    await old.migrate();
+    await old.catalog.putApiRoot({ path: 'r1', title: 'r1', maxContentLength: 1000, source: 'config' });
+    await old.catalog.putCollection({ id: BC, apiRoot: 'r1', title: 'b', source: 'config' });
+    await old.close();
+    const db = new Database(file);
+    const ckey = (db.prepare('SELECT ckey FROM collections WHERE id = ?').get(BC) as { ckey: number }).ckey;
+    const insert = db.prepare(
+      `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
+       VALUES (?, ?, ?, ?, ?, ?, '2.1', ?, ?, ?)`,
+    );
+    BACKFILL.forEach(([o, last], i) => {
+      const seq = insert.run(
+        ckey,
+        o.id,
+        versionKey(o.modified as string),
+        o.modified,
+        1_000 + i,
+        o.type,
+        i === 1 ? 0 : 1,
+        last ? 1 : 0,
+        Buffer.from(JSON.stringify(o)),
+      ).lastInsertRowid;
+      for (const m of (o.object_marking_refs as string[] | undefined) ?? [])
+        db.prepare('INSERT INTO object_markings (seq, marking_id) VALUES (?, ?)').run(seq, m);
+    });
+    db.close();
+    const store = openSqliteStore(file);
+    try {
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9]);
+      await expectBackfilled(store);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 const uri = mongoTestUri();
@@ -186,6 +266,46 @@ describe('MongoDB schema steps', function () {
       .sort();
     await client.close();
     expect(names).to.include.members(['c_da', 'c_id_vkey', 'c_last_da', 'c_type_da']);
+  });
+
+  it('migration 9 indexes the latest version of every object stored before it', async () => {
+    const old = await connectMongoStore(uri as string, database, MONGO_MIGRATIONS.slice(0, 8));
+    await old.migrate();
+    await old.catalog.putApiRoot({ path: 'r1', title: 'r1', maxContentLength: 1000, source: 'config' });
+    await old.catalog.putCollection({ id: BC, apiRoot: 'r1', title: 'b', source: 'config' });
+    await old.close();
+    const client = await MongoClient.connect(uri as string);
+    await client
+      .db(database)
+      .collection('objects')
+      .insertMany(
+        BACKFILL.map(([o, last], i) => {
+          const vkey = versionKey(o.modified as string) as string;
+          return {
+            _id: `${BC}|${o.id}|${vkey}`,
+            c: BC,
+            id: o.id,
+            vkey,
+            version: o.modified,
+            da: 1_000 + i,
+            type: o.type,
+            sv: '2.1',
+            first: i !== 1,
+            last,
+            ...(last ? {} : { sup: 1_001 }),
+            mk: (o.object_marking_refs as string[] | undefined) ?? [],
+            json: JSON.stringify(o),
+          };
+        }) as never[],
+      );
+    await client.close();
+    const store = await connectMongoStore(uri as string, database);
+    try {
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9]);
+      await expectBackfilled(store);
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a database recorded at a newer step, untouched', async () => {

@@ -95,6 +95,12 @@ describe('SQLite worker threads: routing by method name', () => {
       'objects.objectExists',
       'statuses.getStatus',
       'audit.queryAudit',
+      'intel.searchObjects',
+      'intel.getLatest',
+      'intel.queryLatestByType',
+      'intel.findEdges',
+      'intel.queryChanges',
+      'intel.countLatest',
     ]);
     const writes = new Set([
       'meta.initMeta',
@@ -125,6 +131,10 @@ describe('SQLite worker threads: routing by method name', () => {
     for (const name of writes) expect(lane(name), name).to.equal('write');
     expect(lane('objects.queryObjects')).to.equal('scan');
     expect(lane('audit.queryAudit')).to.equal('scan');
+    for (const name of ['intel.searchObjects', 'intel.queryLatestByType', 'intel.findEdges', 'intel.queryChanges'])
+      expect(lane(name), name).to.equal('scan');
+    expect(lane('intel.getLatest')).to.equal('lookup');
+    expect(lane('intel.countLatest')).to.equal('lookup');
     expect(lane('grants.grantsOn')).to.equal('lookup');
   });
 

@@ -8,6 +8,13 @@ import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
 import { JOB_INDEXES, JOB_ITEM_INDEXES, JOB_LEASE_INDEXES } from './jobs-indexes.js';
 import { aliasKey } from './catalog.js';
+import {
+  backfillIntel,
+  INTEL_CHANGE_INDEXES,
+  INTEL_EDGE_INDEXES,
+  INTEL_ENTRY_INDEXES,
+  intelCollections,
+} from './intel.js';
 import { isDuplicateKey, type MongoCollections, type ObjectDoc } from './documents.js';
 
 export interface MongoMigration {
@@ -205,9 +212,23 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
     name: 'index for exact match[version] without match[id]',
     up: (c) => ensureIndexes(c.objects, [{ key: { c: 1, vkey: 1, da: 1 }, name: 'c_vkey_da' }]),
   },
+  { version: 9, name: 'intel index: latest entries, search tokens, edges, change log', up: intelIndex },
 ];
 
 /** Migration 6: the indexes of the ingestion queue (src/store/mongo/jobs.ts). */
+/**
+ * Migration 9: the intel area (store/intel.ts, mongo/intel.ts): its indexes, then an entry with its
+ * edges for the latest version of every stored object (replaced by _id, so a second instance running
+ * the step at once writes the same documents). The change log starts empty.
+ */
+async function intelIndex(c: MongoCollections): Promise<void> {
+  const ic = intelCollections(c.db);
+  await ensureIndexes(ic.entries, INTEL_ENTRY_INDEXES);
+  await ensureIndexes(ic.edges, INTEL_EDGE_INDEXES);
+  await ensureIndexes(ic.changes, INTEL_CHANGE_INDEXES);
+  await backfillIntel(c.objects, ic);
+}
+
 async function ingestQueue(c: MongoCollections): Promise<void> {
   await ensureIndexes(c.jobs, JOB_INDEXES);
   await ensureIndexes(c.jobItems, JOB_ITEM_INDEXES);

@@ -11,6 +11,7 @@ import { DateAddedLedger } from './date-added-ledger.js';
 import { mongoCollections } from './documents.js';
 import { MongoGrants } from './grants.js';
 import { MongoIdentity } from './identity.js';
+import { intelCollections, MongoIntel, MongoIntelWriter } from './intel.js';
 import { MongoJobs } from './jobs.js';
 import { MongoMarkings } from './markings.js';
 import { MongoMeta } from './meta.js';
@@ -35,6 +36,8 @@ export async function connectMongoStore(
   await client.connect();
   const db = client.db(database);
   const c = mongoCollections(db);
+  const ic = intelCollections(db);
+  const queryTimeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   return {
     meta: new MongoMeta(c),
     catalog: new MongoCatalog(c),
@@ -46,11 +49,13 @@ export async function connectMongoStore(
       c.objects,
       new DateAddedLedger(c.blocks),
       new VersionFlags(c.objects),
-      opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      queryTimeoutMs,
+      new MongoIntelWriter(c.objects, ic),
     ),
     statuses: new MongoStatuses(c),
     audit: new MongoAudit(c),
     jobs: new MongoJobs(c),
+    intel: new MongoIntel(ic, queryTimeoutMs),
     migrate: (log?: MigrationLog): Promise<MigrationReport> =>
       migrateMongo(c, `mongodb database ${db.databaseName}`, migrations, log),
     ping: async () => {

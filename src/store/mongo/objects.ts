@@ -8,6 +8,7 @@ import { stixMediaType } from '../../stix/versions.js';
 import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, PageRequest, StoredVersion } from '../objects.js';
 import type { DateAddedLedger } from './date-added-ledger.js';
 import { UNVERSIONED, type BlockDoc, type ObjectDoc } from './documents.js';
+import type { MongoIntelWriter } from './intel.js';
 import type { VersionFlags } from './version-flags.js';
 import { readVersionPage, selectionClauses } from './visible-versions.js';
 
@@ -30,6 +31,8 @@ export class MongoObjects implements ObjectStore {
     private readonly ledger: DateAddedLedger,
     private readonly flags: VersionFlags,
     private readonly queryTimeoutMs: number = DEFAULT_QUERY_TIMEOUT_MS,
+    /** keeps the intel area in step (absent only in tests of the version flags alone) */
+    private readonly intel?: MongoIntelWriter,
   ) {}
 
   /** Reads carry a server-side deadline; one that expires is the caller's 503, not a 500. */
@@ -109,7 +112,10 @@ export class MongoObjects implements ObjectStore {
           if (failed.has(n)) compareWith.push({ index: i, docId: d._id, version: d.version });
           else out[i] = { id: d.id, version: d.version, outcome: 'added' };
         });
-        await this.flags.fix(collectionId, [...new Set(docs.filter((_, n) => !failed.has(n)).map((d) => d.id))]);
+        const written = [...new Set(docs.filter((_, n) => !failed.has(n)).map((d) => d.id))];
+        await this.flags.fix(collectionId, written);
+        // After the flags: the intel entry follows the version now flagged latest.
+        await this.intel?.sync(collectionId, written);
       }
       await this.resolveDuplicates(versions, compareWith, out);
     } finally {
@@ -224,6 +230,7 @@ export class MongoObjects implements ObjectStore {
       query.objectId,
       docs.map((d) => d._id),
     );
+    if (docs.length > 0) await this.intel?.sync(collectionId, [query.objectId], Date.now() * 1000);
     return docs.length;
   }
 

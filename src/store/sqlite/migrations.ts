@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
 import { versionKey } from '../../stix/timestamps.js';
+import { createIntelIndex } from './intel.js';
 import { INGEST_QUEUE_SCHEMA } from './jobs-schema.js';
 
 export interface SqliteMigration {
@@ -177,6 +178,8 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     name: 'index for exact match[version] without match[id]',
     up: (db) => db.exec('CREATE INDEX ix_objects_vkey ON objects (ckey, vkey, date_added)'),
   },
+  // Migration 9: the intel area (store/intel.ts, sqlite/intel.ts), backfilled from the latest versions.
+  { version: 9, name: 'intel index: latest entries, full-text search, edges, change log', up: createIntelIndex },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

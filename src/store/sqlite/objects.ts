@@ -4,15 +4,17 @@ import { compareTimestamps, formatMicros, versionKey } from '../../stix/timestam
 import { stixMediaType } from '../../stix/versions.js';
 import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, PageRequest, StoredVersion } from '../objects.js';
 import type { Row, SqliteDb } from './database.js';
+import { IntelIndexWriter } from './intel.js';
 
 type ObjectRow = [id: string, version: string, dateAdded: number, specVersion: string, json: Buffer];
 
 export class SqliteObjects implements ObjectStore {
   private readonly ckeys = new Map<string, number>();
-  /** newest date_added per ckey; valid because one process owns the file */
-  private readonly lastAdded = new Map<number, number>();
+  private readonly intel: IntelIndexWriter;
 
-  constructor(private readonly s: SqliteDb) {}
+  constructor(private readonly s: SqliteDb) {
+    this.intel = new IntelIndexWriter((sql) => s.stmt(sql));
+  }
 
   private ckey(collectionId: string): number | undefined {
     let key = this.ckeys.get(collectionId);
@@ -25,16 +27,14 @@ export class SqliteObjects implements ObjectStore {
     return key;
   }
 
-  /** Strictly increasing per collection, even when the wall clock stalls or steps back. */
-  private nextDateAdded(ckey: number, nowMicros: number): number {
-    let last = this.lastAdded.get(ckey);
-    if (last === undefined) {
-      const row = this.s.stmt('SELECT max(date_added) AS m FROM objects WHERE ckey = ?').get(ckey) as Row;
-      last = (row.m as number | null) ?? 0;
-    }
-    const next = Math.max(nowMicros, last + 1);
-    this.lastAdded.set(ckey, next);
-    return next;
+  /**
+   * The newest date_added of the collection, read inside the write transaction: another process
+   * (a CLI import next to a running server) may write the same file, so no copy is kept between
+   * transactions. One probe of ix_objects_added.
+   */
+  private lastDateAdded(ckey: number): number {
+    const row = this.s.stmt('SELECT max(date_added) AS m FROM objects WHERE ckey = ?').get(ckey) as Row;
+    return (row.m as number | null) ?? 0;
   }
 
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
@@ -51,6 +51,8 @@ export class SqliteObjects implements ObjectStore {
     const mark = this.s.stmt('INSERT OR IGNORE INTO object_markings (seq, marking_id) VALUES (?, ?)');
     const run = this.s.db.transaction((): AddOutcome[] => {
       const out: AddOutcome[] = [];
+      // Strictly increasing per collection, even when the wall clock stalls or steps back.
+      let lastAdded = this.lastDateAdded(ckey);
       for (const v of versions) {
         const rows = existing.all(ckey, v.id) as Row[];
         const bytes = Buffer.from(v.json);
@@ -66,7 +68,8 @@ export class SqliteObjects implements ObjectStore {
           });
           continue;
         }
-        const dateAdded = this.nextDateAdded(ckey, nowMicros);
+        const dateAdded = Math.max(nowMicros, lastAdded + 1);
+        lastAdded = dateAdded;
         const version = v.version ?? formatMicros(dateAdded);
         const vkey = v.versionKey ?? (versionKey(version) as string);
         let isFirst = true;
@@ -91,16 +94,13 @@ export class SqliteObjects implements ObjectStore {
           bytes,
         ).lastInsertRowid;
         for (const m of v.markings) mark.run(seq, m);
+        // The intel index follows the latest version; an older version arriving late changes nothing.
+        if (isLast) this.intel.setLatest(ckey, v.id, Number(seq), v.json, dateAdded, { at: dateAdded });
         out.push({ id: v.id, version, outcome: 'added' });
       }
       return out;
     });
-    try {
-      return run();
-    } catch (err) {
-      this.lastAdded.delete(ckey);
-      throw err;
-    }
+    return run.immediate();
   }
 
   private where(ckey: number, q: ObjectQuery, after: number | undefined): { sql: string; params: unknown[] } {
@@ -201,9 +201,10 @@ export class SqliteObjects implements ObjectStore {
              WHERE ckey = ? AND id = ?`,
           )
           .run(ckey, query.objectId);
+        this.intel.refresh(ckey, query.objectId, Date.now() * 1000);
       }
       return removed;
     });
-    return run();
+    return run.immediate();
   }
 }

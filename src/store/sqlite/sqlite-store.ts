@@ -5,6 +5,7 @@ import { SqliteCatalog } from './catalog.js';
 import { SqliteDb, type SqliteDbOptions } from './database.js';
 import { SqliteGrants } from './grants.js';
 import { SqliteIdentity } from './identity.js';
+import { SqliteIntel } from './intel.js';
 import { SqliteJobs } from './jobs.js';
 import { SqliteMarkings } from './markings.js';
 import { SqliteMeta } from './meta.js';
@@ -35,6 +36,7 @@ export function openSqliteStore(
     statuses: new SqliteStatuses(s),
     audit: new SqliteAudit(s),
     jobs: new SqliteJobs(s),
+    intel: new SqliteIntel(s),
     migrate: async (log?: MigrationLog): Promise<MigrationReport> => migrateSqlite(s.db, migrations, log),
     ping: async () => {
       s.stmt('SELECT 1').get();

@@ -17,8 +17,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { createContainer } from '../src/container.js';
 import { silentLogger } from '../src/logger.js';
 import { projectRoot } from '../src/paths.js';
-import { objectMarkingRefs } from '../src/stix/markings.js';
-import { versionKey } from '../src/stix/timestamps.js';
+import { toVersionRecord } from '../src/stix/versions.js';
 import type { NewVersion } from '../src/store/store.js';
 
 const { values } = parseArgs({
@@ -64,15 +63,7 @@ const QUERIES = [
 type Obj = Record<string, unknown> & { id: string; type: string };
 
 function toNew(o: Obj): NewVersion {
-  const version = (o.modified ?? o.created) as string | undefined;
-  return {
-    id: o.id,
-    type: o.type,
-    specVersion: (o.spec_version as string | undefined) ?? '2.1',
-    ...(version !== undefined ? { version, versionKey: versionKey(version) as string } : {}),
-    markings: objectMarkingRefs(o),
-    json: JSON.stringify(o),
-  };
+  return toVersionRecord(o, { id: o.id, type: o.type, specVersion: (o.spec_version as string | undefined) ?? '2.1' });
 }
 
 const WORDS =

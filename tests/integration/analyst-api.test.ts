@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'chai';
+import { asText } from '../helpers/text-body.js';
 import { sharedDataFile } from '../helpers/shared-data.js';
 import {
   ADMIN,
@@ -314,15 +315,7 @@ describe('Analyst API (/api/v1) over the state-actors data', function () {
     });
 
     it('exports search results, types and ids as a STIX bundle that round-trips', async () => {
-      const res = await api('/export?type=intrusion-set')
-        .buffer(true)
-        .parse((r, cb) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (text += c));
-          r.on('end', () => cb(null, text));
-        })
-        .expect(200);
+      const res = await asText(api('/export?type=intrusion-set')).expect(200);
       expect(res.headers['content-type']).to.equal('application/stix+json;version=2.1');
       const bundle = JSON.parse(res.body as string);
       expect(bundle.type).to.equal('bundle');
@@ -333,15 +326,7 @@ describe('Analyst API (/api/v1) over the state-actors data', function () {
         if (o.id === APT28) continue; // versioned above
         expect(o).to.deep.equal(byId.get(o.id));
       }
-      const one = await api(`/export?ids=${APT28}`)
-        .buffer(true)
-        .parse((r, cb) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (text += c));
-          r.on('end', () => cb(null, text));
-        })
-        .expect(200);
+      const one = await asText(api(`/export?ids=${APT28}`)).expect(200);
       expect(JSON.parse(one.body as string).objects.map((o: Stix) => o.id)).to.deep.equal([APT28]);
       await api('/export').expect(400);
     });
@@ -384,15 +369,7 @@ describe('Analyst API (/api/v1) over the state-actors data', function () {
       expect(changes.map((c: Stix) => c.id)).to.not.include(SECRET_ACTOR);
       const actors = (await api('/actors?limit=500').expect(200)).body.actors;
       expect(actors.map((a: Stix) => a.id)).to.not.include(SECRET_ACTOR);
-      const exp = await api('/export?q=Heron')
-        .buffer(true)
-        .parse((r, cb) => {
-          let text = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (text += c));
-          r.on('end', () => cb(null, text));
-        })
-        .expect(200);
+      const exp = await asText(api('/export?q=Heron')).expect(200);
       expect(JSON.parse(exp.body as string).objects).to.deep.equal([]);
       await api(`/export?collection=${C2}`).expect(404);
     });

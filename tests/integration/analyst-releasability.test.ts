@@ -3,6 +3,7 @@
 // in search, objects, neighbors, actors, counts, changes and exports, and a link it makes is too.
 import { expect } from 'chai';
 import { envelope, intrusionSet, malware, stixId, type Stix } from '../fixtures/builders.js';
+import { asText } from '../helpers/text-body.js';
 import { startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
 
 const SHARED = '5b1c2f6c-7c1e-4e2a-9a3c-0d3f2b8c9e12';
@@ -105,17 +106,7 @@ describe('Analyst API and releasability', function () {
     expect(await count(IT)).to.equal(1);
     const changed = ((await api(`/changes?since=${since}`, IT).expect(200)).body.changes as Stix[]).map((c) => c.id);
     expect(changed).to.deep.equal([open.id]);
-    const text = (
-      await api(`/export?collection=${SHARED}`, IT)
-        .buffer(true)
-        .parse((r, cb) => {
-          let t = '';
-          r.setEncoding('utf8');
-          r.on('data', (c: string) => (t += c));
-          r.on('end', () => cb(null, t));
-        })
-        .expect(200)
-    ).body as string;
+    const text = (await asText(api(`/export?collection=${SHARED}`, IT)).expect(200)).body as string;
     expect((JSON.parse(text).objects as Stix[]).map((o) => o.id)).to.deep.equal([open.id]);
   });
 });

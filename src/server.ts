@@ -1,6 +1,7 @@
 // Starts HTTP or HTTPS, applies the connection limits and drains on shutdown. The only place
 // besides the CLI entry that ends the process.
 import { createServer, type Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -74,6 +75,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     ? createHttpsServer(tls, app, { ...httpServerOptions(limits), ...tlsServerOptions(limits) })
     : createServer(httpServerOptions(limits), app);
   applyConnectionLimits(server, limits, log);
+  server.on('clientError', answerClientError);
   // Every TCP connection, including TLS ones still in their handshake (which Node's HTTP
   // connection list does not know yet), so that none outlives the grace period.
   const sockets = new Set<Socket>();
@@ -169,4 +171,33 @@ async function runCallbacks(callbacks: readonly ShutdownCallback[], graceMs: num
   ]);
   clearTimeout(timer);
   if (!inTime) log.warn({ graceMs }, 'shutdown callbacks still running after the grace period: closing the store');
+}
+
+/**
+ * Node's own answer to a request it cannot parse, but for the closing: Node destroys the socket at
+ * once, and when the client is still sending (a request line far beyond max_header_size) the
+ * kernel answers the unread bytes with a reset, so the client never reads the 431. Here the
+ * answer is written, what the client still sends is read and dropped, and the socket is closed
+ * when the client closes, or after a second (a lingering close, as RFC 9112 §9.6 advises).
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? '413 Payload Too Large'
+          : '400 Bad Request';
+  // The parser failed: nothing more is parsed, the rest is drained.
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.on('error', () => undefined);
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -16,6 +16,7 @@ import type { AnalystService } from './analyst-service.js';
 
 const MAX_QUERY = 200;
 const TYPE_RE = /^[a-z0-9][a-z0-9-]{0,249}$/;
+const LABEL_RE = /^[a-z0-9][a-z0-9_-]{0,249}$/;
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** The query string as given (the app's query parser is off), each known parameter checked. */
@@ -100,8 +101,11 @@ function textQuery(p: Params, required: boolean): string | undefined {
   return q;
 }
 
+/** The STIX id in the path: `:object` under /objects, `:actor` under /actors. */
+const pathId = (req: Request): string | undefined => req.params.object ?? req.params.actor;
+
 function objectId(req: Request): string {
-  const id = req.params.id as string;
+  const id = pathId(req) as string;
   if (!isStixId(id)) throw new InvalidRequestError('The object id is not a STIX identifier (type--UUID).');
   return id;
 }
@@ -154,8 +158,8 @@ export function apiRoutes(
           ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
           ...(req.ip !== undefined ? { address: req.ip } : {}),
           target: endpoint,
-          ...(typeof req.params.id === 'string'
-            ? { detail: { id: req.params.id.slice(0, 300), ...(error ? { error } : {}) } }
+          ...(typeof pathId(req) === 'string'
+            ? { detail: { id: (pathId(req) as string).slice(0, 300), ...(error ? { error } : {}) } }
             : error
               ? { detail: { error } }
               : {}),
@@ -172,7 +176,8 @@ export function apiRoutes(
 
   r.route('/api/v1/me')
     .get(
-      audited('me', async (_req, res) => {
+      audited('me', async (req, res) => {
+        new Params(req, []);
         const p = principalOf(res);
         ok(res, { username: p.username, role: p.role, ...(p.tenant !== undefined ? { tenant: p.tenant } : {}) });
       }),
@@ -221,7 +226,7 @@ export function apiRoutes(
     )
     .all(notAllowed);
 
-  r.route('/api/v1/objects/:id')
+  r.route('/api/v1/objects/:object')
     .get(
       audited('object', async (req, res) => {
         new Params(req, []);
@@ -230,13 +235,18 @@ export function apiRoutes(
     )
     .all(notAllowed);
 
-  r.route('/api/v1/objects/:id/neighbors')
+  r.route('/api/v1/objects/:object/neighbors')
     .get(
       audited('neighbors', async (req, res) => {
         const p = new Params(req, ['depth', 'relationship_type', 'type', 'limit']);
         const id = objectId(req);
         const depth = p.int('depth', 1, 2) as 1 | 2;
-        const relationshipTypes = p.list('relationship_type', (v) => TYPE_RE.test(v), 'a relationship type');
+        // Links are labelled by relationship_type, or by the property (sighting_of_ref, object_refs…).
+        const relationshipTypes = p.list(
+          'relationship_type',
+          (v) => LABEL_RE.test(v),
+          'a relationship type or property',
+        );
         const types = p.types();
         const limit = p.int('limit', 200, 1000);
         ok(
@@ -261,7 +271,7 @@ export function apiRoutes(
     )
     .all(notAllowed);
 
-  r.route('/api/v1/actors/:id')
+  r.route('/api/v1/actors/:actor')
     .get(
       audited('actor', async (req, res) => {
         new Params(req, []);
@@ -270,7 +280,7 @@ export function apiRoutes(
     )
     .all(notAllowed);
 
-  r.route('/api/v1/actors/:id/navigator-layer')
+  r.route('/api/v1/actors/:actor/navigator-layer')
     .get(
       audited('navigator-layer', async (req, res) => {
         new Params(req, []);

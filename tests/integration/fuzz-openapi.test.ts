@@ -1,8 +1,8 @@
 // Fuzzing from openapi.yaml: schemathesis against a real `palisade serve` process, as the platform
-// admin (every operation) and as a member (the TAXII operations). Fails on any 5xx, hang (10 s),
-// answer the document does not describe (status, content type, headers, body), request the
-// schema allows but the server refuses, or request the schema forbids but the server accepts;
-// the failure message lists each with a curl command. See tests/fuzz/harness.ts and
+// admin (every operation) and as a member (the TAXII operations and the analyst API). Fails on
+// any 5xx, hang (10 s), answer the document does not describe (status, content type, headers,
+// body), request the schema allows but the server refuses, or request the schema forbids but the
+// server accepts; the failure message lists each with a curl command. See tests/fuzz/harness.ts and
 // tests/fuzz/FINDINGS.md.
 //
 // Needs the Python venv of scripts/python-env.sh: PALISADE_PYTHON names its python (.ci/run sets

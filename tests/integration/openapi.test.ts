@@ -3,6 +3,7 @@
 // headers are checked against the document (TAXII 2.1 §3.1 media type, §3.2 headers, §3.6 errors).
 // The admin API (/admin/...) is covered the same way by the cases of admin-openapi-cases.ts, run on
 // a second app with tenants, and its request body schemas are those of schemas/admin/*.json. The
+// analyst API (/api/v1/...) is covered by the cases of api-openapi-cases.ts, on the TAXII app. The
 // 429 of every secured operation comes from a third app that throttles an address after one
 // failed sign-in: cheap, since a throttled request is refused before any password is checked.
 import { readFileSync } from 'node:fs';
@@ -47,6 +48,16 @@ import {
   setUpAdminRecords,
   type AdminCase,
 } from './admin-openapi-cases.js';
+import {
+  API_OP,
+  apiCases,
+  apiMediaType,
+  apiPath,
+  apiQueryMismatches,
+  apiRequest,
+  isApiOp,
+  setUpApiRecords,
+} from './api-openapi-cases.js';
 
 type Json = Record<string, unknown>;
 
@@ -126,6 +137,9 @@ function documentedResponse(op: string, status: number): Json | undefined {
   const r = responses(op)[String(status)];
   return r === undefined ? undefined : deref(r);
 }
+
+/** Operations whose errors are RFC 9457 problem documents rather than TAXII error resources. */
+const problemOp = (op: string): boolean => isAdminOp(op) || isApiOp(op);
 
 const securedOp = (op: string): boolean => {
   const own = operation(op).security;
@@ -261,6 +275,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     await down.container.store.close();
     adminApp = await startTestApp({ config: ADMIN_CONFIG, env: ADMIN_ENV });
     await setUpAdminRecords(adminApp);
+    await setUpApiRecords(app);
     // A day-long window: the 429 cases may run long after this failure on a slow store.
     const auth = 'auth: { failure_limit: 1, failure_window_seconds: 86400 }';
     throttled = await startTestApp({ config: TEST_CONFIG.replace('auth: { failure_limit: 1000 }', auth) });
@@ -297,6 +312,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
   /** The request an operation makes (on `on`, by default the TAXII app), without credentials or Accept. */
   const raw = (op: string, path?: string, on: () => TestApp = () => app): supertest.Test => {
     if (isAdminOp(op)) return adminRequest(on(), op, path);
+    if (isApiOp(op)) return apiRequest(on(), op, path);
     path ??= (url[op] as () => string)();
     const [method] = op.split(' ') as [string];
     switch (method) {
@@ -598,8 +614,11 @@ describe('OpenAPI description (openapi.yaml)', () => {
     // ---- the admin API ----------------------------------------------------------------------------------
     ...adminCases(() => adminApp),
 
-    // ---- 429 on every secured operation, TAXII and admin: the address failed to sign in too often -------
-    ...[...taxiiOps, ...Object.values(ADMIN_OP)].map((op): Case => ({
+    // ---- the analyst API ------------------------------------------------------------------------------
+    ...apiCases(() => app),
+
+    // ---- 429 on every secured operation, TAXII, admin and analyst: the address failed to sign in too often
+    ...[...taxiiOps, ...Object.values(ADMIN_OP), ...Object.values(API_OP)].map((op): Case => ({
       op,
       status: 429,
       what: 'right credentials from an address that failed too often',
@@ -619,7 +638,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
       status: 431,
       what: 'a query string beyond the header size limit',
       send: () => {
-        const path = isAdminOp(op) ? adminBenignUrl(op) : (url[op] as () => string)();
+        const path = isAdminOp(op) ? adminBenignUrl(op) : isApiOp(op) ? apiPath(op) : (url[op] as () => string)();
         const on = isAdminOp(op) ? () => adminApp : () => app;
         return as(raw(op, `${path}?match[id]=${LONG_ID_LIST}`, on), isAdminOp(op) ? OPS : ANALYST);
       },
@@ -689,7 +708,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     // A 431 comes from Node's HTTP parser and is documented without a body: nothing to compare.
     if (content === undefined) {
       // checked above: the response has no body
-    } else if (res.status >= 400 && securedOp(c.op) && !isAdminOp(c.op)) {
+    } else if (res.status >= 400 && securedOp(c.op) && !problemOp(c.op)) {
       expect(body).to.include({ http_status: String(res.status), error_id: res.headers['x-request-id'] });
     } else if (res.status >= 400) {
       expect(body).to.include({ status: res.status, request_id: res.headers['x-request-id'] });
@@ -745,9 +764,14 @@ describe('OpenAPI description (openapi.yaml)', () => {
       expect(Object.keys(responses(op)).length, `${op} responses`).to.be.above(0);
       for (const status of Object.keys(responses(op))) {
         const content = documentedResponse(op, Number(status))?.content;
-        // TAXII operations answer the TAXII media type; the admin API and the open operations probes answer JSON.
+        // TAXII operations answer the TAXII media type; the admin API and the open operations probes
+        // answer JSON; the analyst API answers JSON, but its export a STIX bundle.
         const json = [Number(status) >= 400 ? 'application/problem+json' : 'application/json'];
-        const expected = securedOp(op) && !isAdminOp(op) ? [TAXII] : json;
+        const expected = isApiOp(op)
+          ? [apiMediaType(op, Number(status))]
+          : securedOp(op) && !isAdminOp(op)
+            ? [TAXII]
+            : json;
         if (content !== undefined) expect(Object.keys(deref(content))).to.deep.equal(expected);
       }
     }
@@ -841,7 +865,8 @@ describe('OpenAPI description (openapi.yaml)', () => {
       ...ADMIN_INVALID_QUERY,
     };
     const mismatches: string[] = [];
-    for (const op of documentedOperations()) {
+    // The analyst API refuses unknown parameters: it is checked on its own below.
+    for (const op of documentedOperations().filter((o) => !isApiOp(o))) {
       const documented = new Set(
         parametersOf(op)
           .filter((p) => p.in === 'query')
@@ -864,6 +889,17 @@ describe('OpenAPI description (openapi.yaml)', () => {
       }
     }
     expect(mismatches).to.deep.equal([]);
+  });
+
+  it('the analyst API serves exactly its documented query parameters and refuses others', async function () {
+    this.timeout(60_000);
+    const documented = (op: string) =>
+      new Set(
+        parametersOf(op)
+          .filter((p) => p.in === 'query')
+          .map((p) => String(p.name)),
+      );
+    expect(await apiQueryMismatches(app, documented)).to.deep.equal([]);
   });
 
   it('the documented security schemes authenticate TAXII and admin requests: Basic, Bearer and Token', async () => {

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { versionKey } from '../../src/stix/timestamps.js';
@@ -103,12 +104,30 @@ describe('Versions before 1970 (keys and migration 7)', () => {
       const old = openSqliteStore(file, SQLITE_MIGRATIONS.slice(0, 6));
       await old.migrate();
       await seed(old);
-      await old.objects.addObjects(
-        C,
-        VERSIONS.map((v) => version(v, oldKey(v))),
-        1_700_000_000_000_000,
-      );
       await old.close();
+      // The rows as a release at schema 6 wrote them (old keys, flags by timestamp): today's objects
+      // code also feeds the analyst index of migration 9, which that schema lacks, so they are
+      // written here directly.
+      const db = new Database(file);
+      const ckey = db.prepare('SELECT ckey FROM collections WHERE id = ?').pluck().get(C);
+      const insert = db.prepare(
+        `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
+         VALUES (?, ?, ?, ?, ?, 'indicator', '2.1', ?, ?, ?)`,
+      );
+      const rows = VERSIONS.map((v) => ({ v, key: oldKey(v) }));
+      rows.forEach(({ v, key }, i) =>
+        insert.run(
+          ckey,
+          ID,
+          key,
+          v,
+          1_700_000_000_000_000 + i,
+          i === 0 ? 1 : 0,
+          i === rows.length - 1 ? 1 : 0,
+          Buffer.from(version(v, key).json),
+        ),
+      );
+      db.close();
       const upgraded = openSqliteStore(file);
       const report = await upgraded.migrate();
       expect(report.applied.map((a) => a.version)).to.include(7);

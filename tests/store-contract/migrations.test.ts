@@ -208,7 +208,7 @@ describe('SQLite schema migrations', () => {
     db.close();
     const store = openSqliteStore(file);
     try {
-      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9]);
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10]);
       await expectBackfilled(store);
     } finally {
       await store.close();

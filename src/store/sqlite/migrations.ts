@@ -180,6 +180,13 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   },
   // Migration 9: the intel area (store/intel.ts, sqlite/intel.ts), backfilled from the latest versions.
   { version: 9, name: 'intel index: latest entries, full-text search, edges, change log', up: createIntelIndex },
+  {
+    version: 10,
+    name: 'date_added high-water mark per collection, kept across deletions',
+    up: (db) =>
+      db.exec(`CREATE TABLE date_added_marks (ckey INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+               INSERT INTO date_added_marks (ckey, last) SELECT ckey, max(date_added) FROM objects GROUP BY ckey;`),
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

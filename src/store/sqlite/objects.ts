@@ -28,13 +28,19 @@ export class SqliteObjects implements ObjectStore {
   }
 
   /**
-   * The newest date_added of the collection, read inside the write transaction: another process
-   * (a CLI import next to a running server) may write the same file, so no copy is kept between
-   * transactions. One probe of ix_objects_added.
+   * The newest date_added the collection ever handed out, read inside the write transaction:
+   * another process (a CLI import next to a running server) may write the same file, so no copy is
+   * kept between transactions. The mark outlives deletions: a date_added is never handed out twice,
+   * or a client that paged past a deleted newest version would miss what comes next (§3.4.2).
    */
   private lastDateAdded(ckey: number): number {
-    const row = this.s.stmt('SELECT max(date_added) AS m FROM objects WHERE ckey = ?').get(ckey) as Row;
-    return (row.m as number | null) ?? 0;
+    const row = this.s
+      .stmt(
+        `SELECT max(coalesce((SELECT last FROM date_added_marks WHERE ckey = ?), 0),
+                    coalesce((SELECT max(date_added) FROM objects WHERE ckey = ?), 0)) AS m`,
+      )
+      .get(ckey, ckey) as Row;
+    return row.m as number;
   }
 
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
@@ -49,10 +55,15 @@ export class SqliteObjects implements ObjectStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const mark = this.s.stmt('INSERT OR IGNORE INTO object_markings (seq, marking_id) VALUES (?, ?)');
+    const saveMark = this.s.stmt(
+      `INSERT INTO date_added_marks (ckey, last) VALUES (?, ?)
+       ON CONFLICT (ckey) DO UPDATE SET last = max(last, excluded.last)`,
+    );
     const run = this.s.db.transaction((): AddOutcome[] => {
       const out: AddOutcome[] = [];
       // Strictly increasing per collection, even when the wall clock stalls or steps back.
       let lastAdded = this.lastDateAdded(ckey);
+      const firstMark = lastAdded;
       for (const v of versions) {
         const rows = existing.all(ckey, v.id) as Row[];
         const bytes = Buffer.from(v.json);
@@ -98,6 +109,7 @@ export class SqliteObjects implements ObjectStore {
         if (isLast) this.intel.setLatest(ckey, v.id, Number(seq), v.json, dateAdded, { at: dateAdded });
         out.push({ id: v.id, version, outcome: 'added' });
       }
+      if (lastAdded > firstMark) saveMark.run(ckey, lastAdded);
       return out;
     });
     return run.immediate();

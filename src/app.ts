@@ -10,7 +10,9 @@ import { consoleRoutes } from './console/routes.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { authenticateAndLimit, RequestLimiter } from './http/limits.js';
 import { requestId } from './http/request-id.js';
+import { requestLog } from './http/request-log.js';
 import { healthRoutes } from './ops/health.js';
+import { metricsRoutes, type MetricsAccess } from './ops/metrics-routes.js';
 import { taxiiRoutes } from './taxii/routes/taxii-routes.js';
 
 export interface AppOptions {
@@ -28,13 +30,25 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
 
   app.use(helmet());
   app.use(requestId());
+  app.use(observeRequests(app, c));
   app.use(whileDraining(draining));
   // Probes are neither authenticated nor limited.
   app.use(healthRoutes(c.store));
   // One limiter for every authenticated route family: a caller's requests count together.
   const limiter = RequestLimiter.fromConfig(c.config.server.limits, c.log);
   const guard = (): RequestHandler =>
-    authenticateAndLimit(authenticate(c.authenticator, c.throttle, c.log, c.services.audit), limiter);
+    authenticateAndLimit(authenticate(c.authenticator, c.throttle, c.log, c.services.audit, c.metrics), limiter);
+  // /metrics on the public port, unless a listener of its own serves it (buildOpsApp).
+  const m = c.config.ops.metrics;
+  if (m.enabled && m.listener === undefined) {
+    const access: MetricsAccess =
+      m.token !== undefined
+        ? { kind: 'token', token: m.token }
+        : m.allowAnonymous
+          ? { kind: 'open' }
+          : { kind: 'admin', guard: guard() };
+    app.use(metricsRoutes(c.metrics, access));
+  }
   // The admin API (/admin/...) before TAXII, whose routes take every other path.
   app.use(adminRoutes(c.admin, guard()));
   // The analyst API (/api/v1/...), then the console's static files (no data; the API is authenticated).
@@ -45,6 +59,38 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
   app.use((_req, _res, next) => next(new NotFoundError('There is no TAXII resource at this URL.')));
   app.use(errorMiddleware(c.log));
   return app;
+}
+
+/**
+ * The app of the separate operations listener (`ops.metrics.port`): /metrics, /healthz and /readyz
+ * only, for an internal interface. /metrics there asks for the token when one is configured and is
+ * open otherwise: reaching the listener is the access control.
+ */
+export function buildOpsApp(c: Container, opts: AppOptions = {}): Express {
+  const draining = opts.draining ?? ((): boolean => false);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false);
+  app.use(requestId());
+  app.use(observeRequests(app, c));
+  app.use(whileDraining(draining));
+  app.use(healthRoutes(c.store));
+  const token = c.config.ops.metrics.token;
+  app.use(metricsRoutes(c.metrics, token !== undefined ? { kind: 'token', token } : { kind: 'open' }));
+  app.use((_req, _res, next) =>
+    next(new NotFoundError('The operations listener serves /metrics, /healthz and /readyz.')),
+  );
+  app.use(errorMiddleware(c.log));
+  return app;
+}
+
+/** The request log line (log.requests) and the HTTP metrics (ops.metrics.enabled) of every request. */
+function observeRequests(app: Express, c: Container): RequestHandler {
+  return requestLog(app, {
+    ...(c.config.log.requests ? { log: c.log } : {}),
+    ...(c.config.ops.metrics.enabled ? { metrics: c.metrics } : {}),
+  });
 }
 
 /**

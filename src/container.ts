@@ -11,6 +11,8 @@ import { LoginThrottle } from './auth/throttle.js';
 import type { Config } from './config/load-config.js';
 import { DEFAULT_QUEUE_LIMITS, IngestService } from './ingest/ingest-service.js';
 import { DEFAULT_WORKER_OPTIONS, IngestWorker, strictEntryParser } from './ingest/ingest-worker.js';
+import { Metrics } from './ops/metrics.js';
+import { timeStore } from './ops/timed-store.js';
 import { createStixValidator } from './stix/validator.js';
 import { systemClock, type Clock } from './stix/timestamps.js';
 import { openStore } from './store/open-store.js';
@@ -37,6 +39,8 @@ export interface Container {
   analyst: AnalystService;
   /** the key that signs paging cursors (TAXII `next`, analyst API cursors) */
   cursorSecret: Buffer;
+  /** this container's Prometheus registry and the counters the services move */
+  metrics: Metrics;
   /**
    * Starts the background work of a serving process: the ingestion worker. Called after bootstrap,
    * so that queued requests are processed under the reconciled configuration; one-shot commands
@@ -51,18 +55,24 @@ export async function createContainer(
   log: Logger,
   clock: Clock = systemClock(),
 ): Promise<Container> {
-  const store = await openStore(config.store, { log });
+  const opened = await openStore(config.store, { log });
   try {
-    await store.migrate(log);
+    await opened.migrate(log);
   } catch (err) {
-    await store.close();
+    await opened.close();
     throw err;
   }
+  // The queue depth is read at each scrape, through the store below.
+  const metrics = new Metrics(() => store.jobs.countQueued());
+  // Every store call is timed at this one seam, whatever the backend (src/ops/timed-store.ts).
+  const store = config.ops.metrics.enabled
+    ? timeStore(opened, (method, seconds) => metrics.storeCall(method, seconds))
+    : opened;
   // Cursor key shared by every instance on this store, so `next` survives restarts.
   const secret = await store.meta.initMeta('cursor_secret', randomBytes(32).toString('base64'));
   const gate = new AccessGate(store.catalog, store.grants, store.markings, store.tenancy);
   const audit = new AuditLog(store.audit, clock, log);
-  const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')));
+  const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')), metrics);
   const services: TaxiiServices = {
     discovery: new DiscoveryService(gate, config.taxii, config.server.baseUrl ?? ''),
     collections: new CollectionsService(gate),
@@ -80,6 +90,7 @@ export async function createContainer(
     ),
     audit,
   };
+  services.ingest.counter = metrics;
   const worker = new IngestWorker(
     services.ingest,
     gate,
@@ -114,6 +125,7 @@ export async function createContainer(
     admin: new AdminService(store, audit, clock),
     analyst: new AnalystService(gate, store.intel, store.objects),
     cursorSecret: Buffer.from(secret, 'base64'),
+    metrics,
     start: () => worker.start(),
     close: async () => {
       clearInterval(purge);

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, buildOpsApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import type { Config } from './config/load-config.js';
 import { createContainer } from './container.js';
@@ -19,6 +19,10 @@ export type ShutdownCallback = () => Promise<void> | void;
 export interface RunningServer {
   server: HttpServer | HttpsServer;
   url: string;
+  /** the operations listener (ops.metrics.port): /metrics, /healthz, /readyz; plain HTTP */
+  opsServer?: HttpServer;
+  /** its base URL, e.g. http://127.0.0.1:9464 */
+  opsUrl?: string;
   /**
    * Aborted the moment shutdown begins: background work (the ingestion worker) should stop taking
    * new work when it fires, and finish what it holds in its {@link onShutdown} callback.
@@ -59,6 +63,7 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     throw err;
   }
   container.start();
+  if (config.ops.metrics.enabled) container.metrics.collectProcessMetrics();
   if (report.generatedAdminPassword !== undefined) {
     // Shown once; only its scrypt hash is stored.
     process.stdout.write(
@@ -76,25 +81,48 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
     : createServer(httpServerOptions(limits), app);
   applyConnectionLimits(server, limits, log);
   server.on('clientError', answerClientError);
-  // Every TCP connection, including TLS ones still in their handshake (which Node's HTTP
-  // connection list does not know yet), so that none outlives the grace period.
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
-  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
-  if (!tls && !['127.0.0.1', 'localhost', '::1'].includes(config.server.host)) {
+  const sockets = trackSockets(server);
+  try {
+    await listen(server, config.server.port, config.server.host);
+  } catch (err) {
+    await container.close();
+    throw err;
+  }
+  const url = `${tls ? 'https' : 'http'}://${hostPort(server, config.server.host, config.server.port)}`;
+
+  // The operations listener, when configured: the same limits, its own connections.
+  const opsListener = config.ops.metrics.enabled ? config.ops.metrics.listener : undefined;
+  let ops: { server: HttpServer; sockets: Set<Socket>; url: string } | undefined;
+  if (opsListener !== undefined) {
+    const opsServer = createServer(
+      httpServerOptions(limits),
+      buildOpsApp(container, { draining: () => shutdown.signal.aborted }),
+    );
+    applyConnectionLimits(opsServer, limits, log);
+    opsServer.on('clientError', answerClientError);
+    const opsSockets = trackSockets(opsServer);
+    try {
+      await listen(opsServer, opsListener.port, opsListener.host);
+    } catch (err) {
+      server.close();
+      server.closeAllConnections();
+      await container.close();
+      throw err;
+    }
+    ops = {
+      server: opsServer,
+      sockets: opsSockets,
+      url: `http://${hostPort(opsServer, opsListener.host, opsListener.port)}`,
+    };
+    if (config.ops.metrics.token === undefined && !isLoopback(opsListener.host)) {
+      log.warn(
+        { host: opsListener.host },
+        'the metrics listener is on a non-loopback address without ops.metrics.token_env: anyone who reaches it can scrape',
+      );
+    }
+    log.info({ url: `${ops.url}/metrics` }, 'serving metrics and probes on the operations listener');
+  }
+  if (!tls && !isLoopback(config.server.host)) {
     log.warn(
       { host: config.server.host },
       'serving plain HTTP on a non-loopback address: put a TLS-terminating proxy in front (TAXII 2.1 requires HTTPS)',
@@ -109,7 +137,10 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     shutdown.abort();
-    await drain(server, sockets, limits.shutdownGraceMs, log);
+    await Promise.all([
+      drain(server, sockets, limits.shutdownGraceMs, log),
+      ...(ops ? [drain(ops.server, ops.sockets, limits.shutdownGraceMs, log)] : []),
+    ]);
     await runCallbacks(callbacks, limits.shutdownGraceMs, log);
     await container.close();
     log.info('Palisade has stopped');
@@ -117,12 +148,45 @@ export async function startServer(config: Readonly<Config>, opts: StartOptions =
   return {
     server,
     url,
+    ...(ops ? { opsServer: ops.server, opsUrl: ops.url } : {}),
     draining: shutdown.signal,
     onShutdown: (callback) => {
       callbacks.push(callback);
     },
     close: () => (closing ??= close()),
   };
+}
+
+const isLoopback = (host: string): boolean => ['127.0.0.1', 'localhost', '::1'].includes(host);
+
+/**
+ * Every TCP connection of a server, including TLS ones still in their handshake (which Node's HTTP
+ * connection list does not know yet), so that none outlives the grace period.
+ */
+function trackSockets(server: HttpServer | HttpsServer): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}
+
+function listen(server: HttpServer | HttpsServer, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** host:port of a listening server (the port it got when 0 was asked for), IPv6 in brackets. */
+function hostPort(server: HttpServer | HttpsServer, host: string, configuredPort: number): string {
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : configuredPort;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** How often idle connections are closed while draining (a request that just finished leaves one). */

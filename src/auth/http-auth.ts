@@ -16,6 +16,16 @@ import type { LoginThrottle } from './throttle.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** The schemes failures are counted under: a fixed set, never what the client wrote. */
+export type LoginScheme = 'basic' | 'token' | 'certificate' | 'other' | 'metrics-token';
+
+/** Where failed sign-ins are counted (the metrics, src/ops/metrics.ts). */
+export interface LoginFailureCounter {
+  loginFailed(scheme: LoginScheme): void;
+}
+
+const COUNTED_SCHEMES: ReadonlySet<string> = new Set(['basic', 'token', 'certificate']);
+
 interface Attempt {
   account?: string;
   outcome: Outcome;
@@ -40,6 +50,7 @@ class CredentialsStrategy extends passport.Strategy {
     private readonly throttle: LoginThrottle,
     private readonly log: Logger,
     private readonly audit: AuditLog,
+    private readonly counter: LoginFailureCounter | undefined,
   ) {
     super();
   }
@@ -110,6 +121,7 @@ class CredentialsStrategy extends passport.Strategy {
   private settle(req: Request, address: string | undefined, a: Attempt, method: string): Principal | undefined {
     if ('principal' in a.outcome) return a.outcome.principal;
     this.throttle.failed(a.account, address);
+    this.counter?.loginFailed(COUNTED_SCHEMES.has(method) ? (method as LoginScheme) : 'other');
     this.log.warn(
       { account: a.account, address, method, reason: a.outcome.failure, path: req.path },
       'authentication failed',
@@ -132,9 +144,10 @@ export function authenticate(
   throttle: LoginThrottle,
   log: Logger,
   audit: AuditLog,
+  counter?: LoginFailureCounter,
 ): RequestHandler {
   const pp = new passport.Passport();
-  pp.use('palisade', new CredentialsStrategy(auth, throttle, log, audit));
+  pp.use('palisade', new CredentialsStrategy(auth, throttle, log, audit, counter));
   return (req, res, next) => {
     pp.authenticate('palisade', { session: false }, (err: unknown, principal: Principal | false) => {
       if (err) return next(err);

@@ -15,10 +15,15 @@ Commands:
   api-root    list, show, create, update, delete API roots
   collection  list, show, create, update, delete collections
   grant       list or set the grants on a collection
+  import      add the objects of STIX bundles or TAXII envelopes (files, a directory, stdin)
+  export      write a collection's objects as a STIX 2.1 bundle
+  sync        mirror a collection of a remote TAXII 2.1 server into a local collection
 
 The administration commands work on the store directly (bootstrap, recovery), as a platform
 admin named cli:<os user>, and every change is audited. Run palisade <command> --help for usage.
 They take --config, --data-dir, --store and --mongodb-uri as serve does, and --json.
+The data commands (import, export, sync) work on the store the same way, as the same principal,
+through the same access checks and ingestion queue as the TAXII API.
 
 Options for serve (environment variable in brackets):
   --config FILE      YAML or JSON configuration file      [PALISADE_CONFIG]
@@ -40,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (isAdminNoun(command)) return runAdminCommand(command, rest);
+  // Loaded on demand, as serve's modules are.
+  if (command === 'import') return (await import('./import.js')).runImport(rest);
+  if (command === 'export') return (await import('./export.js')).runExport(rest);
+  if (command === 'sync') return (await import('./sync.js')).runSync(rest);
   if (command !== 'serve') {
     process.stderr.write(`palisade: unknown command "${command}"\n\n${USAGE}`);
     return 2;

@@ -9,10 +9,13 @@ import { parseAccess } from './access-config.js';
 import { describeAjvError } from './ajv-problems.js';
 import {
   DEFAULT_INGEST_LIMITS,
+  DEFAULT_METRICS_HOST,
   DEFAULT_QUERY_TIMEOUT_MS,
   DEFAULT_SERVER_LIMITS,
+  MIN_METRICS_TOKEN_LENGTH,
   type Config,
   type IngestLimitsConfig,
+  type MetricsConfig,
   type ServerLimitsConfig,
 } from './types.js';
 import { projectRoot } from '../paths.js';
@@ -59,7 +62,8 @@ const DEFAULTS = {
     },
   },
   data_dir: './data',
-  log: { level: 'info' },
+  log: { level: 'info', requests: true },
+  ops: { metrics: { enabled: true, allow_anonymous: false, host: DEFAULT_METRICS_HOST } },
   auth: { failure_limit: 10, failure_window_seconds: 60 },
   ingest: {
     max_objects_per_envelope: I.maxObjectsPerEnvelope,
@@ -219,7 +223,11 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
             file: store.file ? resolvePath(baseDir, store.file) : join(dataDir, 'palisade.db'),
             queryTimeoutMs,
           },
-    log: { level: (raw.log as { level: string }).level },
+    log: {
+      level: (raw.log as { level: string }).level,
+      requests: (raw.log as { requests: boolean }).requests,
+    },
+    ops: { metrics: toMetrics((raw.ops as { metrics: RawMetrics }).metrics, env, server, problems) },
     ingest: toIngest(raw.ingest as RawIngest),
     auth: {
       failureLimit: (raw.auth as { failure_limit: number }).failure_limit,
@@ -294,6 +302,44 @@ function toIngest(i: RawIngest): IngestLimitsConfig {
     workers: i.workers,
     leaseSeconds: i.lease_seconds,
     statusDetailLimit: i.status_detail_limit,
+  };
+}
+
+interface RawMetrics {
+  enabled: boolean;
+  token_env?: string;
+  allow_anonymous: boolean;
+  port?: number;
+  host: string;
+}
+
+function toMetrics(
+  m: RawMetrics,
+  env: NodeJS.ProcessEnv,
+  server: { host: string; port: number },
+  problems: string[],
+): MetricsConfig {
+  let token: string | undefined;
+  if (m.token_env !== undefined) {
+    token = env[m.token_env];
+    if (!token) problems.push(`ops.metrics.token_env: environment variable ${m.token_env} is not set or empty`);
+    else if (token.length < MIN_METRICS_TOKEN_LENGTH)
+      problems.push(
+        `ops.metrics.token_env: the token in ${m.token_env} is shorter than ${MIN_METRICS_TOKEN_LENGTH} characters`,
+      );
+    // RFC 6750 §2.1: a bearer token is b64token characters only, or no header could carry it.
+    else if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token))
+      problems.push(`ops.metrics.token_env: the token in ${m.token_env} has characters a Bearer token cannot carry`);
+  }
+  // Port 0 (any free port) may be shared by both listeners; a fixed port may not.
+  if (m.port !== undefined && m.port !== 0 && m.port === server.port) {
+    problems.push(`ops.metrics.port: ${m.port} is already server.port`);
+  }
+  return {
+    enabled: m.enabled,
+    ...(token !== undefined ? { token } : {}),
+    allowAnonymous: m.allow_anonymous,
+    ...(m.port !== undefined ? { listener: { host: m.host, port: m.port } } : {}),
   };
 }
 

@@ -137,6 +137,24 @@ export interface TlsConfig {
   /** request: verified certificates authenticate, others may use Basic or a token; require: every TAXII request needs one */
   clientCertificates: 'request' | 'require';
 }
+/**
+ * `ops.metrics`: the Prometheus scrape endpoint (src/ops/metrics-routes.ts). Without a listener the
+ * endpoint is /metrics on the public port; with one it is served only there, beside the probes.
+ */
+export interface MetricsConfig {
+  enabled: boolean;
+  /** the bearer token a scrape must present (read from the variable named by token_env) */
+  token?: string;
+  /** without a token: true serves /metrics to anyone, false to authenticated platform administrators */
+  allowAnonymous: boolean;
+  /** a listener of its own for /metrics, /healthz and /readyz (an internal interface) */
+  listener?: { host: string; port: number };
+}
+
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+/** the shortest token accepted for scrapes: shorter ones are guessable */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
 export interface Config {
   server: {
     host: string;
@@ -154,7 +172,12 @@ export interface Config {
   store: ({ kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; database?: string }) & {
     queryTimeoutMs?: number;
   };
-  log: { level: string };
+  log: {
+    level: string;
+    /** one JSON line per finished request (src/http/request-log.ts) */
+    requests: boolean;
+  };
+  ops: { metrics: MetricsConfig };
   ingest: IngestLimitsConfig;
   auth: { failureLimit: number; failureWindowMs: number };
   taxii: {

@@ -11,6 +11,7 @@ import type { StixValidator } from '../stix/validator.js';
 import { toVersionRecord, versionOf } from '../stix/versions.js';
 import { formatMicros, type Clock } from '../stix/timestamps.js';
 import type {
+  AddOutcome,
   JobItem,
   JobStore,
   NewVersion,
@@ -51,6 +52,14 @@ export const DEFAULT_QUEUE_LIMITS: IngestLimits = {
   queueBatch: 1_000,
   queueBatchBytes: 8 * 1024 * 1024,
 };
+
+/** What happened to one processed object, as counted by the metrics (src/ops/metrics.ts). */
+export type IngestOutcome = 'added' | 'duplicate' | 'failed';
+
+/** Where processed objects are counted; the composition root passes the metrics in. */
+export interface IngestCounter {
+  ingested(outcome: IngestOutcome, count: number): void;
+}
 
 /** The outcome of one processed chunk of entries. */
 export interface ChunkOutcome {
@@ -97,6 +106,8 @@ export async function* envelopeEntries(
 export class IngestService {
   /** called when a job is queued, so that a local worker starts at once */
   onQueued: (() => void) | undefined;
+  /** counts every processed object by outcome (set by the composition root) */
+  counter: IngestCounter | undefined;
 
   constructor(
     private readonly gate: AccessGate,
@@ -223,8 +234,12 @@ export class IngestService {
           message: verdict.reason,
         });
     }
-    if (valid.length === 0) return { successes, failures };
+    if (valid.length === 0) {
+      this.counter?.ingested('failed', failures.length);
+      return { successes, failures };
+    }
     const outcomes = await this.objects.addObjects(target.collection.id, valid, this.clock.nowMicros());
+    this.count(failures.length, outcomes);
     if (!target.rights.read) {
       // A caller that may write but not read (a drop box) learns nothing about what the collection
       // holds: every object it sent is answered alike, with the version it sent, whether it was
@@ -241,6 +256,22 @@ export class IngestService {
       }
     }
     return { successes, failures };
+  }
+
+  /** Counts by what the store did, also for a drop box whose caller is told success for each. */
+  private count(refused: number, outcomes: readonly AddOutcome[]): void {
+    if (this.counter === undefined) return;
+    let added = 0;
+    let duplicate = 0;
+    let failed = refused;
+    for (const o of outcomes) {
+      if (o.outcome === 'added') added++;
+      else if (o.outcome === 'duplicate') duplicate++;
+      else failed++;
+    }
+    this.counter.ingested('added', added);
+    this.counter.ingested('duplicate', duplicate);
+    this.counter.ingested('failed', failed);
   }
 
   private newStatus(

@@ -11,7 +11,7 @@ import type { Principal } from '../auth/principal.js';
 import { PalisadeError } from '../errors.js';
 import type { IngestJob, JobItem, JobStore, Role, StatusRecord, StatusStore } from '../store/store.js';
 import { parseStrictObject } from './strict-json.js';
-import { addToStatus, type IngestService, type ParsedEntry } from './ingest-service.js';
+import { addToStatus, type ChunkOutcome, type IngestService, type ParsedEntry } from './ingest-service.js';
 
 /** How one raw entry becomes a value, or the reason it cannot (the strict JSON rules). */
 export type EntryParser = (raw: Buffer) => { ok: true; value: unknown } | { ok: false; reason: string };
@@ -138,10 +138,7 @@ export class IngestWorker {
             target,
             items.map((it) => this.toEntry(it)),
           )
-        : {
-            successes: [],
-            failures: items.map((it) => ({ id: `objects[${it.seq}]`, version: '', message: WITHDRAWN })),
-          };
+        : this.withdrawn(items);
       let updated = addToStatus(status, chunk, this.service.limits.statusDetailLimit);
       next += items.length;
       if (next >= job.itemCount) updated = { ...updated, status: 'complete', pendingCount: 0 };
@@ -168,6 +165,15 @@ export class IngestWorker {
       await new Promise((resolve) => setImmediate(resolve));
     }
     await this.jobs.deleteJob(job.id);
+  }
+
+  /** Every entry fails when the sender lost the write right while the job waited. */
+  private withdrawn(items: readonly JobItem[]): ChunkOutcome {
+    this.service.counter?.ingested('failed', items.length);
+    return {
+      successes: [],
+      failures: items.map((it) => ({ id: `objects[${it.seq}]`, version: '', message: WITHDRAWN })),
+    };
   }
 
   /** The outcome of the request, in the audit trail beside the record of the POST itself. */

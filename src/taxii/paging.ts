@@ -11,10 +11,16 @@ export interface PageResult {
   next?: string;
 }
 
+/** Where the size of every page served is counted (the metrics, src/ops/metrics.ts). */
+export interface ServedCounter {
+  served(count: number): void;
+}
+
 export class Pager {
   constructor(
     private readonly objects: ObjectStore,
     private readonly cursors: CursorCodec,
+    private readonly counter?: ServedCounter,
   ) {}
 
   async page(
@@ -46,6 +52,8 @@ export class Pager {
       },
       { limit: q.limit, ...(after !== undefined ? { after } : {}) },
     );
+    // Every TAXII response listing objects, manifest records or versions is built from this page.
+    this.counter?.served(page.items.length);
     const last = page.items[page.items.length - 1];
     // §3.4: `more: true` always comes with `next`, or a client that pages by `next` stops (or
     // loops on the first page).

@@ -138,8 +138,12 @@ function documentedResponse(op: string, status: number): Json | undefined {
   return r === undefined ? undefined : deref(r);
 }
 
+/** The Prometheus scrape (src/ops/metrics-routes.ts): secured, but not TAXII. */
+const METRICS_OP = 'GET /metrics';
+const METRICS_MEDIA_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 /** Operations whose errors are RFC 9457 problem documents rather than TAXII error resources. */
-const problemOp = (op: string): boolean => isAdminOp(op) || isApiOp(op);
+const problemOp = (op: string): boolean => isAdminOp(op) || isApiOp(op) || op === METRICS_OP;
 
 const securedOp = (op: string): boolean => {
   const own = operation(op).security;
@@ -247,6 +251,7 @@ const OP = {
   versions: 'GET /{api_root}/collections/{collection_id}/objects/{object_id}/versions/',
   healthz: 'GET /healthz',
   readyz: 'GET /readyz',
+  metrics: METRICS_OP,
 } as const;
 
 describe('OpenAPI description (openapi.yaml)', () => {
@@ -307,6 +312,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     [OP.versions]: () => versionsPath(indV1.id),
     [OP.healthz]: () => '/healthz',
     [OP.readyz]: () => '/readyz',
+    [OP.metrics]: () => '/metrics',
   };
 
   /** The request an operation makes (on `on`, by default the TAXII app), without credentials or Accept. */
@@ -327,7 +333,7 @@ describe('OpenAPI description (openapi.yaml)', () => {
     }
   };
 
-  const taxiiOps = Object.values(OP).filter((op) => op !== OP.healthz && op !== OP.readyz);
+  const taxiiOps = Object.values(OP).filter((op) => op !== OP.healthz && op !== OP.readyz && op !== OP.metrics);
   const itemsOf = (body: unknown): unknown[] => {
     if (!isObject(body)) return [];
     const list = body.objects ?? body.versions;
@@ -457,6 +463,15 @@ describe('OpenAPI description (openapi.yaml)', () => {
     { op: OP.healthz, status: 200, what: 'liveness without credentials', send: () => raw(OP.healthz) },
     { op: OP.readyz, status: 200, what: 'readiness without credentials', send: () => raw(OP.readyz) },
     { op: OP.readyz, status: 503, what: 'readiness with the store unreachable', send: () => down.http.get('/readyz') },
+    {
+      op: OP.metrics,
+      status: 200,
+      what: 'scrape by a platform administrator',
+      send: () => as(raw(OP.metrics), ADMIN),
+      check: (res) => expect(res.text).to.match(/^palisade_http_requests_total\{/m),
+    },
+    { op: OP.metrics, status: 401, what: 'scrape without credentials', send: () => raw(OP.metrics) },
+    { op: OP.metrics, status: 403, what: 'scrape by a member', send: () => as(raw(OP.metrics), ANALYST) },
 
     // ---- 400 -------------------------------------------------------------------------------------------
     {
@@ -618,14 +633,14 @@ describe('OpenAPI description (openapi.yaml)', () => {
     ...apiCases(() => app),
 
     // ---- 429 on every secured operation, TAXII, admin and analyst: the address failed to sign in too often
-    ...[...taxiiOps, ...Object.values(ADMIN_OP), ...Object.values(API_OP)].map((op): Case => ({
+    ...[...taxiiOps, OP.metrics, ...Object.values(ADMIN_OP), ...Object.values(API_OP)].map((op): Case => ({
       op,
       status: 429,
       what: 'right credentials from an address that failed too often',
       send: () =>
         as(
           raw(op, undefined, () => throttled),
-          isAdminOp(op) ? OPS : ANALYST,
+          isAdminOp(op) ? OPS : op === OP.metrics ? ADMIN : ANALYST,
         ),
       check: (res) => expect(Number(res.headers['retry-after'])).to.be.above(0),
     })),
@@ -670,7 +685,8 @@ describe('OpenAPI description (openapi.yaml)', () => {
       const types = Object.keys(content);
       expect(types, 'one media type per response').to.have.length(1);
       expect(res.headers['content-type']).to.equal(types[0]);
-      body = JSON.parse(res.text) as unknown;
+      // The metrics are text (Prometheus exposition format); everything else is JSON.
+      body = types[0] === METRICS_MEDIA_TYPE ? res.text : (JSON.parse(res.text) as unknown);
       expectValid(deref(content[types[0] as string]).schema, body, `${c.op} ${res.status} body`);
     } else {
       expect(res.text ?? '', `${c.op} ${res.status} is documented without a body`).to.equal('');
@@ -767,11 +783,14 @@ describe('OpenAPI description (openapi.yaml)', () => {
         // TAXII operations answer the TAXII media type; the admin API and the open operations probes
         // answer JSON; the analyst API answers JSON, but its export a STIX bundle.
         const json = [Number(status) >= 400 ? 'application/problem+json' : 'application/json'];
+        // The metrics answer the Prometheus text format, and problem documents for errors.
         const expected = isApiOp(op)
           ? [apiMediaType(op, Number(status))]
-          : securedOp(op) && !isAdminOp(op)
-            ? [TAXII]
-            : json;
+          : op === OP.metrics
+            ? [Number(status) >= 400 ? 'application/problem+json' : METRICS_MEDIA_TYPE]
+            : securedOp(op) && !isAdminOp(op)
+              ? [TAXII]
+              : json;
         if (content !== undefined) expect(Object.keys(deref(content))).to.deep.equal(expected);
       }
     }

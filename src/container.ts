@@ -2,6 +2,7 @@
 // which picks the storage backend).
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { AccessCache, cachedAccessAreas, invalidatingStore } from './access/access-cache.js';
 import { AuditLog } from './access/audit-log.js';
 import { AdminService } from './admin/admin-service.js';
 import { AnalystService } from './api/analyst-service.js';
@@ -41,6 +42,8 @@ export interface Container {
   cursorSecret: Buffer;
   /** this container's Prometheus registry and the counters the services move */
   metrics: Metrics;
+  /** access lookups served from memory (store.access_cache_ms); writes through `store` empty it */
+  accessCache: AccessCache;
   /**
    * Starts the background work of a serving process: the ingestion worker. Called after bootstrap,
    * so that queued requests are processed under the reconciled configuration; one-shot commands
@@ -65,12 +68,18 @@ export async function createContainer(
   // The queue depth is read at each scrape, through the store below.
   const metrics = new Metrics(() => store.jobs.countQueued());
   // Every store call is timed at this one seam, whatever the backend (src/ops/timed-store.ts).
-  const store = config.ops.metrics.enabled
+  const timed = config.ops.metrics.enabled
     ? timeStore(opened, (method, seconds) => metrics.storeCall(method, seconds))
     : opened;
+  // Access lookups from memory while the store's access generation stands (src/access/access-cache.ts).
+  // Everything in this process writes through `store`, which empties the cache after each access
+  // write; only the gate and the authenticator read through the cached views (`access`).
+  const accessCache = new AccessCache(() => timed.meta.getAccessGeneration(), { ttlMs: config.accessCacheMs });
+  const store = invalidatingStore(timed, accessCache);
+  const access = cachedAccessAreas(store, accessCache);
   // Cursor key shared by every instance on this store, so `next` survives restarts.
   const secret = await store.meta.initMeta('cursor_secret', randomBytes(32).toString('base64'));
-  const gate = new AccessGate(store.catalog, store.grants, store.markings, store.tenancy);
+  const gate = new AccessGate(access.catalog, access.grants, access.markings, access.tenancy);
   const audit = new AuditLog(store.audit, clock, log);
   const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')), metrics);
   const services: TaxiiServices = {
@@ -115,7 +124,7 @@ export async function createContainer(
     log,
     store,
     gate,
-    authenticator: new Authenticator(store.identity, store.tenancy, clock),
+    authenticator: new Authenticator(access.identity, access.tenancy, clock),
     throttle: new LoginThrottle({
       limit: config.auth.failureLimit,
       windowMs: config.auth.failureWindowMs,
@@ -126,6 +135,7 @@ export async function createContainer(
     analyst: new AnalystService(gate, store.intel, store.objects),
     cursorSecret: Buffer.from(secret, 'base64'),
     metrics,
+    accessCache,
     start: () => worker.start(),
     close: async () => {
       clearInterval(purge);

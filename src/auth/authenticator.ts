@@ -1,8 +1,13 @@
 // Turns credentials into one Principal (user, tenant, groups, role), whatever the method: a
-// password (HTTP Basic), an API token, or a client certificate. Every check reads the account from
-// the store, so a removed account, a changed password or a revoked token stops working at once on
-// every instance. A successful password check is remembered briefly against the stored hash it
-// was checked with, which spares scrypt on repeated requests without outliving a password change.
+// password (HTTP Basic), an API token, or a client certificate. Accounts and tokens are read
+// through the access cache (src/access/access-cache.ts), which the container hands in as the
+// identity and tenancy stores: a removed account, a changed password or a revoked token stops
+// working at once on the instance that made the change, and within `store.access_cache_ms` on
+// other instances (and after a CLI command in another process); with 0, at once everywhere.
+// Unknown accounts are cached like known ones and still cost one scrypt against a dummy hash, so
+// timing does not reveal which accounts exist. A successful password check is remembered briefly
+// against the stored hash it was checked with, which spares scrypt on repeated requests without
+// outliving a password change.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../stix/timestamps.js';
 import type { IdentityStore, TenancyStore, UserRecord } from '../store/store.js';

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { parseAccess } from './access-config.js';
 import { describeAjvError } from './ajv-problems.js';
 import {
+  DEFAULT_ACCESS_CACHE_MS,
   DEFAULT_INGEST_LIMITS,
   DEFAULT_METRICS_HOST,
   DEFAULT_QUERY_TIMEOUT_MS,
@@ -22,6 +23,7 @@ import { projectRoot } from '../paths.js';
 
 export type * from './types.js';
 export {
+  DEFAULT_ACCESS_CACHE_MS,
   DEFAULT_INGEST_LIMITS,
   DEFAULT_MAX_CONTENT_LENGTH,
   DEFAULT_QUERY_TIMEOUT_MS,
@@ -176,7 +178,14 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
   const limits = toLimits(server.limits, problems);
   const dataDir = resolvePath(baseDir, raw.data_dir as string);
   const store = (raw.store as
-    | { kind?: 'sqlite' | 'mongodb'; file?: string; uri?: string; database?: string; query_timeout_ms?: number }
+    | {
+        kind?: 'sqlite' | 'mongodb';
+        file?: string;
+        uri?: string;
+        database?: string;
+        query_timeout_ms?: number;
+        access_cache_ms?: number;
+      }
     | undefined) ?? { kind: 'sqlite' };
   // A store section may name only query_timeout_ms: a URI alone selects MongoDB, as PALISADE_MONGODB_URI does.
   const storeKind = store.kind ?? (store.uri !== undefined ? 'mongodb' : 'sqlite');
@@ -229,6 +238,7 @@ function toConfig(raw: Raw, env: NodeJS.ProcessEnv, configFile: string | undefin
     },
     ops: { metrics: toMetrics((raw.ops as { metrics: RawMetrics }).metrics, env, server, problems) },
     ingest: toIngest(raw.ingest as RawIngest),
+    accessCacheMs: store.access_cache_ms ?? DEFAULT_ACCESS_CACHE_MS,
     auth: {
       failureLimit: (raw.auth as { failure_limit: number }).failure_limit,
       failureWindowMs: (raw.auth as { failure_window_seconds: number }).failure_window_seconds * 1000,

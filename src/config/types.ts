@@ -77,6 +77,13 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimitsConfig> = Object.freeze
 /** `store.query_timeout_ms`: the longest one database query may run. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 
+/**
+ * `store.access_cache_ms`: how long access lookups (accounts, tokens, catalog, grants, marking
+ * bindings) are served from memory before the store's access generation is read again
+ * (src/access/access-cache.ts); 0 turns the cache off.
+ */
+export const DEFAULT_ACCESS_CACHE_MS = 250;
+
 export type RoleConfig = 'platform-admin' | 'tenant-admin' | 'member';
 export interface TenantConfig {
   id: string;
@@ -180,6 +187,11 @@ export interface Config {
   ops: { metrics: MetricsConfig };
   ingest: IngestLimitsConfig;
   auth: { failureLimit: number; failureWindowMs: number };
+  /**
+   * `store.access_cache_ms`, kept beside the store section rather than in it: the store section
+   * describes where the data is, this how long this process may trust what it read of it.
+   */
+  accessCacheMs: number;
   taxii: {
     title: string;
     description?: string;

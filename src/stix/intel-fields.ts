@@ -111,11 +111,22 @@ export function intelFields(obj: Obj): IntelFields {
   };
 }
 
+const ASCII = /^[^\u0080-\uffff]*$/;
+const ASCII_SEPARATORS = /[^a-z0-9]+/;
+
 /**
  * The words of a text, for matching: lower-cased, accents removed, split on anything that is not a
  * letter or digit. "APT28", "apt-28" and "Fancy Bear" give [apt28], [apt, 28] and [fancy, bear].
  */
 export function searchTokens(text: string): string[] {
+  // ASCII text (nearly every STIX description) gives the same words without the Unicode passes:
+  // NFKD and mark removal change nothing there, and its letters and digits are [A-Za-z0-9].
+  // The indexing path calls this for every field of every stored object.
+  if (ASCII.test(text))
+    return text
+      .toLowerCase()
+      .split(ASCII_SEPARATORS)
+      .filter((t) => t.length > 0);
   return text
     .normalize('NFKD')
     .replace(/\p{M}+/gu, '')

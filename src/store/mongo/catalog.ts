@@ -8,6 +8,7 @@ import {
   type NewCollection,
 } from '../catalog.js';
 import { isDuplicateKey, type ApiRootDoc, type CollectionDoc, type MongoCollections } from './documents.js';
+import { accessWrite } from './meta.js';
 
 /**
  * Every collection document also has `alias_key`, which keeps aliases unique: migration 5 adds it
@@ -24,6 +25,10 @@ export class MongoCatalog implements CatalogStore {
   constructor(private readonly c: MongoCollections) {}
 
   async putApiRoot(root: ApiRootRecord): Promise<void> {
+    return accessWrite(this.c, () => this.putApiRootNow(root));
+  }
+
+  private async putApiRootNow(root: ApiRootRecord): Promise<void> {
     await this.c.apiRoots.replaceOne(
       { _id: root.path },
       {
@@ -47,14 +52,26 @@ export class MongoCatalog implements CatalogStore {
   }
 
   async retireApiRoot(path: string): Promise<void> {
+    return accessWrite(this.c, () => this.retireApiRootNow(path));
+  }
+
+  private async retireApiRootNow(path: string): Promise<void> {
     await this.c.apiRoots.updateOne({ _id: path }, { $set: { retired: true } });
   }
 
   async putCollection(col: NewCollection): Promise<void> {
+    return accessWrite(this.c, () => this.putCollectionNow(col));
+  }
+
+  private async putCollectionNow(col: NewCollection): Promise<void> {
     await this.writeCollection(col, false);
   }
 
   async createCollection(col: NewCollection): Promise<void> {
+    return accessWrite(this.c, () => this.createCollectionNow(col));
+  }
+
+  private async createCollectionNow(col: NewCollection): Promise<void> {
     await this.writeCollection(col, true);
   }
 
@@ -128,6 +145,10 @@ export class MongoCatalog implements CatalogStore {
   }
 
   async retireCollection(id: string): Promise<void> {
+    return accessWrite(this.c, () => this.retireCollectionNow(id));
+  }
+
+  private async retireCollectionNow(id: string): Promise<void> {
     await this.c.collections.updateOne(
       { _id: id },
       { $set: { retired: true, alias: null, alias_key: aliasKey('', null, id, true) } },

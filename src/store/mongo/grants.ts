@@ -1,6 +1,7 @@
 import type { GrantRecord, GrantStore, NewGrant, Subject } from '../grants.js';
 import type { Source } from '../identity.js';
 import type { GrantDoc, MongoCollections } from './documents.js';
+import { accessWrite } from './meta.js';
 
 const grantId = (collectionId: string, s: Subject): string => `${collectionId}|${s.kind}|${s.id}`;
 
@@ -8,6 +9,10 @@ export class MongoGrants implements GrantStore {
   constructor(private readonly c: MongoCollections) {}
 
   async setGrants(collectionId: string, grants: readonly NewGrant[], source: Source): Promise<void> {
+    return accessWrite(this.c, () => this.setGrantsNow(collectionId, grants, source));
+  }
+
+  private async setGrantsNow(collectionId: string, grants: readonly NewGrant[], source: Source): Promise<void> {
     const keep = grants.map((g) => grantId(collectionId, g.subject));
     for (const g of grants) {
       await this.c.grants.replaceOne(
@@ -46,6 +51,10 @@ export class MongoGrants implements GrantStore {
   }
 
   async deleteGrantsOf(subject: Subject): Promise<number> {
+    return accessWrite(this.c, () => this.deleteGrantsOfNow(subject));
+  }
+
+  private async deleteGrantsOfNow(subject: Subject): Promise<number> {
     return (await this.c.grants.deleteMany({ kind: subject.kind, subject: subject.id })).deletedCount;
   }
 }

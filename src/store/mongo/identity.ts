@@ -1,10 +1,15 @@
 import type { IdentityStore, TokenRecord, UserRecord } from '../identity.js';
 import type { MongoCollections, TokenDoc, UserDoc } from './documents.js';
+import { accessWrite } from './meta.js';
 
 export class MongoIdentity implements IdentityStore {
   constructor(private readonly c: MongoCollections) {}
 
   async putUser(u: UserRecord): Promise<void> {
+    return accessWrite(this.c, () => this.putUserNow(u));
+  }
+
+  private async putUserNow(u: UserRecord): Promise<void> {
     await this.c.users.replaceOne(
       { _id: u.username },
       {
@@ -29,6 +34,10 @@ export class MongoIdentity implements IdentityStore {
   }
 
   async deleteUser(username: string): Promise<boolean> {
+    return accessWrite(this.c, () => this.deleteUserNow(username));
+  }
+
+  private async deleteUserNow(username: string): Promise<boolean> {
     await this.c.tokens.deleteMany({ username });
     return (await this.c.users.deleteOne({ _id: username })).deletedCount > 0;
   }
@@ -43,6 +52,10 @@ export class MongoIdentity implements IdentityStore {
   }
 
   async putToken(t: TokenRecord): Promise<void> {
+    return accessWrite(this.c, () => this.putTokenNow(t));
+  }
+
+  private async putTokenNow(t: TokenRecord): Promise<void> {
     await this.c.tokens.replaceOne(
       { _id: t.id },
       {

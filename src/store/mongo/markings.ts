@@ -1,10 +1,15 @@
 import type { MarkingBinding, MarkingStore } from '../markings.js';
 import type { MongoCollections } from './documents.js';
+import { accessWrite } from './meta.js';
 
 export class MongoMarkings implements MarkingStore {
   constructor(private readonly c: MongoCollections) {}
 
   async setBinding(b: MarkingBinding): Promise<void> {
+    return accessWrite(this.c, () => this.setBindingNow(b));
+  }
+
+  private async setBindingNow(b: MarkingBinding): Promise<void> {
     if (b.subjects.length === 0) {
       await this.c.markings.deleteOne({ _id: b.markingId });
       return;

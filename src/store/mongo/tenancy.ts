@@ -1,10 +1,15 @@
 import type { GroupRecord, TenancyStore, TenantRecord } from '../tenancy.js';
 import type { GroupDoc, MongoCollections, TenantDoc } from './documents.js';
+import { accessWrite } from './meta.js';
 
 export class MongoTenancy implements TenancyStore {
   constructor(private readonly c: MongoCollections) {}
 
   async putTenant(t: TenantRecord): Promise<void> {
+    return accessWrite(this.c, () => this.putTenantNow(t));
+  }
+
+  private async putTenantNow(t: TenantRecord): Promise<void> {
     await this.c.tenants.replaceOne(
       { _id: t.id },
       { name: t.name, identities: [...new Set(t.identities ?? [])].sort(), source: t.source },
@@ -22,11 +27,19 @@ export class MongoTenancy implements TenancyStore {
   }
 
   async deleteTenant(id: string): Promise<boolean> {
+    return accessWrite(this.c, () => this.deleteTenantNow(id));
+  }
+
+  private async deleteTenantNow(id: string): Promise<boolean> {
     await this.c.groups.updateMany({ tenants: id }, { $pull: { tenants: id } });
     return (await this.c.tenants.deleteOne({ _id: id })).deletedCount > 0;
   }
 
   async putGroup(g: GroupRecord): Promise<void> {
+    return accessWrite(this.c, () => this.putGroupNow(g));
+  }
+
+  private async putGroupNow(g: GroupRecord): Promise<void> {
     await this.c.groups.replaceOne(
       { _id: g.id },
       { name: g.name ?? null, tenants: [...new Set(g.tenants)].sort(), source: g.source },
@@ -44,6 +57,10 @@ export class MongoTenancy implements TenancyStore {
   }
 
   async deleteGroup(id: string): Promise<boolean> {
+    return accessWrite(this.c, () => this.deleteGroupNow(id));
+  }
+
+  private async deleteGroupNow(id: string): Promise<boolean> {
     return (await this.c.groups.deleteOne({ _id: id })).deletedCount > 0;
   }
 

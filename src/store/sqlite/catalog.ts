@@ -10,6 +10,7 @@ import {
 } from '../catalog.js';
 import type { Source } from '../identity.js';
 import type { Row, SqliteDb } from './database.js';
+import { accessWrite } from './meta.js';
 
 const UPSERT = `INSERT INTO collections (id, api_root, title, description, alias, owner, media_types, source, retired, releasability, policy)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
@@ -21,13 +22,15 @@ export class SqliteCatalog implements CatalogStore {
   constructor(private readonly s: SqliteDb) {}
 
   async putApiRoot(root: ApiRootRecord): Promise<void> {
-    this.s
-      .stmt(
-        `INSERT INTO api_roots (path, title, description, max_content_length, source, retired) VALUES (?, ?, ?, ?, ?, 0)
-         ON CONFLICT (path) DO UPDATE SET title = excluded.title, description = excluded.description,
-           max_content_length = excluded.max_content_length, source = excluded.source, retired = 0`,
-      )
-      .run(root.path, root.title, root.description ?? null, root.maxContentLength, root.source);
+    accessWrite(this.s, () =>
+      this.s
+        .stmt(
+          `INSERT INTO api_roots (path, title, description, max_content_length, source, retired) VALUES (?, ?, ?, ?, ?, 0)
+           ON CONFLICT (path) DO UPDATE SET title = excluded.title, description = excluded.description,
+             max_content_length = excluded.max_content_length, source = excluded.source, retired = 0`,
+        )
+        .run(root.path, root.title, root.description ?? null, root.maxContentLength, root.source),
+    );
   }
 
   async getApiRoot(path: string): Promise<ApiRootRecord | undefined> {
@@ -40,16 +43,19 @@ export class SqliteCatalog implements CatalogStore {
   }
 
   async retireApiRoot(path: string): Promise<void> {
-    this.s.stmt('UPDATE api_roots SET retired = 1 WHERE path = ?').run(path);
+    accessWrite(this.s, () => this.s.stmt('UPDATE api_roots SET retired = 1 WHERE path = ?').run(path));
   }
 
   async putCollection(c: NewCollection): Promise<void> {
-    this.writeCollection(c, UPSERT);
+    accessWrite(this.s, () => this.writeCollection(c, UPSERT));
   }
 
   async createCollection(c: NewCollection): Promise<void> {
     // The update branch runs only over a retired row: a live one with that id changes nothing.
-    if (this.writeCollection(c, `${UPSERT} WHERE collections.retired = 1`) === 0) throw collectionIdTaken(c.id);
+    // Thrown inside the transaction: a refused creation leaves the generation as it was.
+    accessWrite(this.s, () => {
+      if (this.writeCollection(c, `${UPSERT} WHERE collections.retired = 1`) === 0) throw collectionIdTaken(c.id);
+    });
   }
 
   /** The number of rows written; the unique alias index answers a taken alias (also under a race). */
@@ -100,7 +106,7 @@ export class SqliteCatalog implements CatalogStore {
   }
 
   async retireCollection(id: string): Promise<void> {
-    this.s.stmt('UPDATE collections SET retired = 1, alias = NULL WHERE id = ?').run(id);
+    accessWrite(this.s, () => this.s.stmt('UPDATE collections SET retired = 1, alias = NULL WHERE id = ?').run(id));
   }
 }
 

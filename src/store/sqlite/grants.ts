@@ -1,6 +1,7 @@
 import type { GrantRecord, GrantStore, NewGrant, Subject, SubjectKind } from '../grants.js';
 import type { Source } from '../identity.js';
 import type { Row, SqliteDb } from './database.js';
+import { accessWrite } from './meta.js';
 
 export class SqliteGrants implements GrantStore {
   constructor(private readonly s: SqliteDb) {}
@@ -13,11 +14,11 @@ export class SqliteGrants implements GrantStore {
        ON CONFLICT (collection_id, subject_kind, subject_id) DO UPDATE SET
          can_read = excluded.can_read, can_write = excluded.can_write, source = excluded.source`,
     );
-    this.s.db.transaction(() => {
+    accessWrite(this.s, () => {
       del.run(collectionId, source);
       for (const g of grants)
         put.run(collectionId, g.subject.kind, g.subject.id, g.read ? 1 : 0, g.write ? 1 : 0, source);
-    })();
+    });
   }
 
   async listGrants(collectionId: string): Promise<GrantRecord[]> {
@@ -47,9 +48,13 @@ export class SqliteGrants implements GrantStore {
   }
 
   async deleteGrantsOf(subject: Subject): Promise<number> {
-    return this.s
-      .stmt('DELETE FROM collection_grants WHERE subject_kind = ? AND subject_id = ?')
-      .run(subject.kind, subject.id).changes;
+    return accessWrite(
+      this.s,
+      () =>
+        this.s
+          .stmt('DELETE FROM collection_grants WHERE subject_kind = ? AND subject_id = ?')
+          .run(subject.kind, subject.id).changes,
+    );
   }
 }
 

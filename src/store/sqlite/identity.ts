@@ -1,5 +1,6 @@
 import type { IdentityStore, Role, Source, TokenRecord, UserRecord } from '../identity.js';
 import type { Row, SqliteDb } from './database.js';
+import { accessWrite } from './meta.js';
 
 export class SqliteIdentity implements IdentityStore {
   constructor(private readonly s: SqliteDb) {}
@@ -12,11 +13,11 @@ export class SqliteIdentity implements IdentityStore {
     );
     const clear = this.s.stmt('DELETE FROM user_certificates WHERE username = ?');
     const addCert = this.s.stmt('INSERT OR REPLACE INTO user_certificates (certificate, username) VALUES (?, ?)');
-    this.s.db.transaction(() => {
+    accessWrite(this.s, () => {
       upsert.run(u.username, u.kind, u.passwordHash ?? null, u.role, u.tenant ?? null, u.source);
       clear.run(u.username);
       for (const c of u.certificates) addCert.run(c, u.username);
-    })();
+    });
   }
 
   async getUser(username: string): Promise<UserRecord | undefined> {
@@ -29,11 +30,11 @@ export class SqliteIdentity implements IdentityStore {
   }
 
   async deleteUser(username: string): Promise<boolean> {
-    return this.s.db.transaction(() => {
+    return accessWrite(this.s, () => {
       this.s.stmt('DELETE FROM user_certificates WHERE username = ?').run(username);
       this.s.stmt('DELETE FROM tokens WHERE username = ?').run(username);
       return this.s.stmt('DELETE FROM users WHERE username = ?').run(username).changes > 0;
-    })();
+    });
   }
 
   async userByCertificate(certificate: string): Promise<UserRecord | undefined> {
@@ -48,12 +49,14 @@ export class SqliteIdentity implements IdentityStore {
   }
 
   async putToken(t: TokenRecord): Promise<void> {
-    this.s
-      .stmt(
-        `INSERT INTO tokens (id, username, secret_hash, label, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    accessWrite(this.s, () =>
+      this.s
+        .stmt(
+          `INSERT INTO tokens (id, username, secret_hash, label, created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET label = excluded.label, expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,
-      )
-      .run(t.id, t.username, t.secretHash, t.label, t.createdAt, t.expiresAt ?? null, t.revokedAt ?? null);
+        )
+        .run(t.id, t.username, t.secretHash, t.label, t.createdAt, t.expiresAt ?? null, t.revokedAt ?? null),
+    );
   }
 
   async getToken(id: string): Promise<TokenRecord | undefined> {

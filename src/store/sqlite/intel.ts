@@ -3,7 +3,7 @@
 // intel_edges and a change log in intel_changes. Written by IntelIndexWriter inside the objects
 // area's write transactions and by migration 9; read by SqliteIntel. Layout: src/store/README.md.
 import type Database from 'better-sqlite3';
-import { FIELD_WEIGHTS, intelFields, SEARCH_FIELDS, searchTokens } from '../../stix/intel-fields.js';
+import { FIELD_WEIGHTS, intelFields, SEARCH_FIELDS, searchTokens, type IntelFields } from '../../stix/intel-fields.js';
 import {
   decodeSearchCursor,
   encodeSearchCursor,
@@ -54,14 +54,14 @@ CREATE VIRTUAL TABLE intel_fts_short USING fts5(
   name, aliases, external_id, labels,
   content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');
 CREATE TABLE intel_edges (
+  ekey INTEGER NOT NULL,
   ckey INTEGER NOT NULL,
-  owner TEXT NOT NULL,
   source TEXT NOT NULL,
   target TEXT NOT NULL,
   kind TEXT NOT NULL,
   label TEXT NOT NULL,
   via TEXT);
-CREATE INDEX ix_intel_edges_owner ON intel_edges (ckey, owner);
+CREATE INDEX ix_intel_edges_owner ON intel_edges (ekey);
 CREATE INDEX ix_intel_edges_source ON intel_edges (source, ckey);
 CREATE INDEX ix_intel_edges_target ON intel_edges (target, ckey);
 CREATE TABLE intel_changes (
@@ -81,10 +81,21 @@ type Prepare = (sql: string) => Database.Statement;
 
 /** bm25() column weights, in the column order of intel_fts (SEARCH_FIELDS). */
 const BM25_WEIGHTS = SEARCH_FIELDS.map((f) => FIELD_WEIGHTS[f]).join(', ');
+/** intel_fts_short's columns: the first four of SEARCH_FIELDS (all but the description). */
 const SHORT_FIELDS = SEARCH_FIELDS.filter((f) => f !== 'description');
 const BM25_SHORT_WEIGHTS = SHORT_FIELDS.map((f) => FIELD_WEIGHTS[f]).join(', ');
 /** bound parameters per IN list */
 const CHUNK = 500;
+
+function fieldsOfText(json: string): IntelFields {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(json);
+  } catch {
+    obj = {};
+  }
+  return intelFields(obj && typeof obj === 'object' ? (obj as Record<string, unknown>) : {});
+}
 
 function markingsText(markings: readonly string[]): string | null {
   return markings.length > 0 ? JSON.stringify([...new Set(markings)].sort()) : null;
@@ -106,17 +117,13 @@ export class IntelIndexWriter {
     ckey: number,
     id: string,
     seq: number,
-    json: string,
+    source: string | IntelFields,
     dateAdded: number,
     change?: { kind?: ChangeKind; at: number },
   ): void {
-    let obj: unknown;
-    try {
-      obj = JSON.parse(json);
-    } catch {
-      obj = {};
-    }
-    const f = intelFields(obj && typeof obj === 'object' ? (obj as Record<string, unknown>) : {});
+    // The ingest path hands the fields over, computed from the object it already parsed; the
+    // backfill and a fallback after a deletion read them from the stored text.
+    const f = typeof source === 'string' ? fieldsOfText(source) : source;
     const markings = markingsText(f.markings);
     const old = this.prep('SELECT ekey FROM intel_entries WHERE ckey = ? AND id = ?').get(ckey, id) as Row | undefined;
     let ekey: number;
@@ -128,7 +135,7 @@ export class IntelIndexWriter {
       ).run(f.type, f.name ?? null, f.version ?? null, dateAdded, f.revoked ? 1 : 0, markings, seq, ekey);
       this.prep('DELETE FROM intel_fts WHERE rowid = ?').run(ekey);
       this.prep('DELETE FROM intel_fts_short WHERE rowid = ?').run(ekey);
-      this.prep('DELETE FROM intel_edges WHERE ckey = ? AND owner = ?').run(ckey, id);
+      this.prep('DELETE FROM intel_edges WHERE ekey = ?').run(ekey);
     } else {
       ekey = Number(
         this.prep(
@@ -138,18 +145,19 @@ export class IntelIndexWriter {
           .lastInsertRowid,
       );
     }
+    // Each field tokenized once: the short table takes the first four of the same strings.
     const words = SEARCH_FIELDS.map((field) => searchTokens(f.text[field]).join(' '));
     this.prep(
       'INSERT INTO intel_fts (rowid, name, aliases, external_id, labels, description) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(ekey, ...words);
     this.prep('INSERT INTO intel_fts_short (rowid, name, aliases, external_id, labels) VALUES (?, ?, ?, ?, ?)').run(
       ekey,
-      ...SHORT_FIELDS.map((field) => searchTokens(f.text[field]).join(' ')),
+      ...words.slice(0, SHORT_FIELDS.length),
     );
     const edge = this.prep(
-      'INSERT INTO intel_edges (ckey, owner, source, target, kind, label, via) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO intel_edges (ekey, ckey, source, target, kind, label, via) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    for (const e of f.edges) edge.run(ckey, id, e.source, e.target, e.kind, e.label, e.via ?? null);
+    for (const e of f.edges) edge.run(ekey, ckey, e.source, e.target, e.kind, e.label, e.via ?? null);
     if (change) {
       const kind = change.kind ?? (!old ? 'added' : f.revoked ? 'revoked' : 'versioned');
       this.log(ckey, id, f.type, kind, f.version ?? null, change.at, markings);
@@ -175,7 +183,7 @@ export class IntelIndexWriter {
       this.prep('DELETE FROM intel_entries WHERE ekey = ?').run(entry.ekey);
       this.prep('DELETE FROM intel_fts WHERE rowid = ?').run(entry.ekey);
       this.prep('DELETE FROM intel_fts_short WHERE rowid = ?').run(entry.ekey);
-      this.prep('DELETE FROM intel_edges WHERE ckey = ? AND owner = ?').run(ckey, id);
+      this.prep('DELETE FROM intel_edges WHERE ekey = ?').run(entry.ekey);
       this.log(ckey, id, entry.type as string, 'deleted', null, at, entry.markings as string | null);
       return;
     }
@@ -426,7 +434,7 @@ export class SqliteIntel implements IntelStore {
     // The edge's collection is the maker's: joining its entry applies the scope and releasability.
     const side = (column: 'source' | 'target', extra: string) =>
       `SELECT g.rowid AS k, g.ckey, g.source, g.target, g.kind, g.label, g.via FROM intel_edges g
-       JOIN intel_entries e ON e.ckey = g.ckey AND e.id = g.owner
+       JOIN intel_entries e ON e.ekey = g.ekey
        WHERE g.${column} IN (${qs(ids.length)})${extra}${labelSql} AND ${vis.sql}`;
     const rows = this.s
       .stmt(

@@ -2,6 +2,7 @@ import type { SubjectKind } from '../grants.js';
 import type { Source } from '../identity.js';
 import type { MarkingBinding, MarkingStore } from '../markings.js';
 import type { Row, SqliteDb } from './database.js';
+import { accessWrite } from './meta.js';
 
 export class SqliteMarkings implements MarkingStore {
   constructor(private readonly s: SqliteDb) {}
@@ -11,10 +12,10 @@ export class SqliteMarkings implements MarkingStore {
     const ins = this.s.stmt(
       'INSERT OR IGNORE INTO marking_bindings (marking_id, subject_kind, subject_id, source) VALUES (?, ?, ?, ?)',
     );
-    this.s.db.transaction(() => {
+    accessWrite(this.s, () => {
       del.run(b.markingId);
       for (const s of b.subjects) ins.run(b.markingId, s.kind, s.id, b.source);
-    })();
+    });
   }
 
   async listBindings(): Promise<MarkingBinding[]> {

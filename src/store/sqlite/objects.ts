@@ -106,7 +106,7 @@ export class SqliteObjects implements ObjectStore {
         ).lastInsertRowid;
         for (const m of v.markings) mark.run(seq, m);
         // The intel index follows the latest version; an older version arriving late changes nothing.
-        if (isLast) this.intel.setLatest(ckey, v.id, Number(seq), v.json, dateAdded, { at: dateAdded });
+        if (isLast) this.intel.setLatest(ckey, v.id, Number(seq), v.intel ?? v.json, dateAdded, { at: dateAdded });
         out.push({ id: v.id, version, outcome: 'added' });
       }
       if (lastAdded > firstMark) saveMark.run(ckey, lastAdded);

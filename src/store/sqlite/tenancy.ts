@@ -1,12 +1,13 @@
 import type { Source } from '../identity.js';
 import type { GroupRecord, TenancyStore, TenantRecord } from '../tenancy.js';
 import type { Row, SqliteDb } from './database.js';
+import { accessWrite } from './meta.js';
 
 export class SqliteTenancy implements TenancyStore {
   constructor(private readonly s: SqliteDb) {}
 
   async putTenant(t: TenantRecord): Promise<void> {
-    this.s.db.transaction(() => {
+    accessWrite(this.s, () => {
       this.s
         .stmt(
           `INSERT INTO tenants (id, name, source) VALUES (?, ?, ?)
@@ -16,7 +17,7 @@ export class SqliteTenancy implements TenancyStore {
       this.s.stmt('DELETE FROM tenant_identities WHERE tenant_id = ?').run(t.id);
       const bind = this.s.stmt('INSERT OR REPLACE INTO tenant_identities (identity_id, tenant_id) VALUES (?, ?)');
       for (const identity of t.identities ?? []) bind.run(identity, t.id);
-    })();
+    });
   }
 
   async getTenant(id: string): Promise<TenantRecord | undefined> {
@@ -29,15 +30,15 @@ export class SqliteTenancy implements TenancyStore {
   }
 
   async deleteTenant(id: string): Promise<boolean> {
-    return this.s.db.transaction(() => {
+    return accessWrite(this.s, () => {
       this.s.stmt('DELETE FROM group_members WHERE tenant_id = ?').run(id);
       this.s.stmt('DELETE FROM tenant_identities WHERE tenant_id = ?').run(id);
       return this.s.stmt('DELETE FROM tenants WHERE id = ?').run(id).changes > 0;
-    })();
+    });
   }
 
   async putGroup(g: GroupRecord): Promise<void> {
-    this.s.db.transaction(() => {
+    accessWrite(this.s, () => {
       this.s
         .stmt(
           `INSERT INTO tenant_groups (id, name, source) VALUES (?, ?, ?)
@@ -47,7 +48,7 @@ export class SqliteTenancy implements TenancyStore {
       this.s.stmt('DELETE FROM group_members WHERE group_id = ?').run(g.id);
       const add = this.s.stmt('INSERT OR IGNORE INTO group_members (group_id, tenant_id) VALUES (?, ?)');
       for (const t of g.tenants) add.run(g.id, t);
-    })();
+    });
   }
 
   async getGroup(id: string): Promise<GroupRecord | undefined> {
@@ -60,10 +61,10 @@ export class SqliteTenancy implements TenancyStore {
   }
 
   async deleteGroup(id: string): Promise<boolean> {
-    return this.s.db.transaction(() => {
+    return accessWrite(this.s, () => {
       this.s.stmt('DELETE FROM group_members WHERE group_id = ?').run(id);
       return this.s.stmt('DELETE FROM tenant_groups WHERE id = ?').run(id).changes > 0;
-    })();
+    });
   }
 
   async groupsOf(tenantId: string): Promise<string[]> {

@@ -12,7 +12,7 @@
 //   RFC 6585 §4 defines 429 for exactly this).
 import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { ServerLimitsConfig } from '../config/load-config.js';
@@ -254,10 +254,20 @@ export function authenticateAndLimit(authenticate: RequestHandler, limiter: Requ
       const outcome = limiter.admit(key);
       if (outcome instanceof TooManyRequestsError) return next(outcome);
       locals[ADMITTED] = true;
+      // The client may have gone while its credentials were checked: the response's 'close' has
+      // then been emitted already and would never come again. Nothing is left to answer.
+      if (connectionGone(req, res)) {
+        outcome.release();
+        return;
+      }
       holdUntilDone(res, outcome.release);
       next(err);
     });
   };
+}
+
+function connectionGone(req: Request, res: Response): boolean {
+  return (res as Response & { closed?: boolean }).closed === true || req.socket.destroyed;
 }
 
 function holdUntilDone(res: Response, release: () => void): void {

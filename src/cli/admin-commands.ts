@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AdminContext } from '../admin/admin-service.js';
-import type { Config, ConfigOverrides } from '../config/load-config.js';
+import type { Config } from '../config/load-config.js';
 import type { Container } from '../container.js';
 import { ConfigError, PalisadeError } from '../errors.js';
 import { group, tenant, token, user } from './admin-accounts.js';
 import { apiRoot, collection, grant } from './admin-catalog.js';
-import { str, UsageError, type Noun, type OptionSpec, type Values, type Verb } from './args.js';
+import { storeOverrides, UsageError, type Noun, type OptionSpec, type Values, type Verb } from './args.js';
 import { render, type Output } from './format.js';
 import { readPassword } from './secrets.js';
 
@@ -101,7 +101,7 @@ export async function runAdminCommand(name: string, argv: readonly string[], io:
     const password = verb.options?.['password-env'] ? await readPassword(values) : undefined;
     // Loaded only now, so that help and usage errors answer at once.
     const { loadConfig } = await import('../config/load-config.js');
-    const config = loadConfig(process.env, overrides(values));
+    const config = loadConfig(process.env, storeOverrides(values));
     const output = await withAdmin(config, (admin, ctx) =>
       verb.run({ admin, ctx, args: positionals, values, ...(password !== undefined ? { password } : {}) }),
     );
@@ -136,20 +136,6 @@ function parse(verb: Verb, args: readonly string[]): { values: Values; positiona
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((k) => `--${k}`).join(', ')}`);
   verb.check?.(values);
   return { values, positionals };
-}
-
-function overrides(values: Values): ConfigOverrides {
-  const out: ConfigOverrides = {};
-  for (const [flag, key] of [
-    ['config', 'configFile'],
-    ['data-dir', 'dataDir'],
-    ['store', 'store'],
-    ['mongodb-uri', 'mongodbUri'],
-  ] as const) {
-    const v = str(values, flag);
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
 }
 
 /** Who the commands act as: a platform admin named after the operating system account. */

@@ -2,6 +2,7 @@
 // node:util parseArgs, and helpers that turn flags into admin API request bodies. A mistake in how
 // a command is called is a UsageError (exit status 2), found before the store is opened.
 import type { AdminContext, AdminService } from '../admin/admin-service.js';
+import type { ConfigOverrides } from '../config/load-config.js';
 import type { Output } from './format.js';
 
 /** A command called the wrong way: exit status 2, with the usage of its noun. */
@@ -52,6 +53,21 @@ export const PASSWORD_OPTIONS: Record<string, OptionSpec> = {
   'password-env': { type: 'string' },
   'password-stdin': { type: 'boolean' },
 };
+
+/** The store flags every command shares with `palisade serve`, as configuration overrides. */
+export function storeOverrides(values: Values): ConfigOverrides {
+  const out: ConfigOverrides = {};
+  for (const [flag, key] of [
+    ['config', 'configFile'],
+    ['data-dir', 'dataDir'],
+    ['store', 'store'],
+    ['mongodb-uri', 'mongodbUri'],
+  ] as const) {
+    const v = str(values, flag);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
 
 export function str(values: Values, key: string): string | undefined {
   const v = values[key];

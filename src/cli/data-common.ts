@@ -3,12 +3,12 @@
 // CLI principal cli:<os user> through the access gate, and turning failures into one clear line
 // with an exit status (0 done, 1 failed or refused, 2 called the wrong way). Never a stack trace.
 import { parseArgs } from 'node:util';
-import type { Config, ConfigOverrides } from '../config/load-config.js';
+import type { Config } from '../config/load-config.js';
 import type { Container } from '../container.js';
 import type { Principal } from '../auth/principal.js';
 import { ConfigError, PalisadeError, StoreVersionError } from '../errors.js';
 import { cliPrincipal } from './admin-commands.js';
-import { str, UsageError, type OptionSpec, type Values } from './args.js';
+import { storeOverrides, str, UsageError, type OptionSpec, type Values } from './args.js';
 
 export const STORE_OPTIONS: Record<string, OptionSpec & { short?: string }> = {
   config: { type: 'string' },
@@ -58,20 +58,6 @@ export function positiveInt(values: Values, key: string, dflt: number, max = Num
   if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max)
     throw new UsageError(`--${key} must be a whole number from 1 to ${max}`);
   return Number(v);
-}
-
-export function storeOverrides(values: Values): ConfigOverrides {
-  const out: ConfigOverrides = {};
-  for (const [flag, key] of [
-    ['config', 'configFile'],
-    ['data-dir', 'dataDir'],
-    ['store', 'store'],
-    ['mongodb-uri', 'mongodbUri'],
-  ] as const) {
-    const v = str(values, flag);
-    if (v !== undefined) out[key] = v;
-  }
-  return out;
 }
 
 /** The CLI principal as the access gate sees it (a platform admin without a tenant). */

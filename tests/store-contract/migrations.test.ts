@@ -208,10 +208,59 @@ describe('SQLite schema migrations', () => {
     db.close();
     const store = openSqliteStore(file);
     try {
-      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10]);
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10, 11]);
       await expectBackfilled(store);
     } finally {
       await store.close();
+    }
+  });
+
+  it('migration 11 rebuilds the full-text table of a schema-10 database: same words found, no positions kept', async () => {
+    const old = openSqliteStore(file, SQLITE_MIGRATIONS.slice(0, 10));
+    await old.migrate();
+    await old.catalog.putApiRoot({ path: 'r1', title: 'r1', maxContentLength: 1000, source: 'config' });
+    await old.catalog.putCollection({ id: BC, apiRoot: 'r1', title: 'b', source: 'config' });
+    const described: Stix = {
+      ...intrusionSet('Turla', '2024-01-01T00:00:00.000Z'),
+      description: 'Spearphishing against ministries of foreign affairs',
+    };
+    await old.objects.addObjects(
+      BC,
+      [described, B_NEW].map((o) => ({
+        id: o.id,
+        type: o.type,
+        specVersion: '2.1',
+        version: o.modified as string,
+        versionKey: versionKey(o.modified as string) as string,
+        markings: [],
+        json: JSON.stringify(o),
+      })),
+      1_000,
+    );
+    await old.close();
+    const store = openSqliteStore(file);
+    try {
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([11]);
+      const scope = { collections: [{ id: BC, deniedMarkings: [] as string[] }] };
+      const ids = async (text: string): Promise<string[]> =>
+        (await store.intel.searchObjects(scope, { text }, 10)).hits.map((h) => h.id);
+      expect(await ids('spearphish ministries')).to.deep.equal([described.id]);
+      expect(await ids('turla foreign')).to.deep.equal([described.id]);
+      expect(await ids('fancy')).to.deep.equal([B_NEW.id]);
+      // one- and two-letter prefixes match names (their own prefix index), whole words only in descriptions
+      expect(await ids('tu')).to.deep.equal([described.id]);
+      expect(await ids('of')).to.deep.equal([described.id]);
+      expect(await ids('mi')).to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      const sql = (db.prepare("SELECT sql FROM sqlite_master WHERE name = 'intel_fts'").get() as { sql: string }).sql;
+      expect(sql).to.match(/detail = column/);
+      expect(sql).not.to.match(/prefix/);
+    } finally {
+      db.close();
     }
   });
 });

@@ -214,6 +214,43 @@ export class IntelIndexWriter {
   }
 }
 
+/**
+ * Migration 11: intel_fts as it is now. It keeps which column a word is in (bm25 weighs the
+ * columns) but not its positions (detail=column: searches send single quoted words, never
+ * phrases), and has no prefix indexes. Its prefix indexes and positions cost about two thirds of
+ * the analyst index's write time. Prefixes of one or two letters are served by intel_fts_short,
+ * which keeps its prefix indexes; on this table such a word must be whole (see searchObjects).
+ */
+export const FULL_TEXT_SCHEMA = `
+CREATE VIRTUAL TABLE intel_fts USING fts5(
+  name, aliases, external_id, labels, description,
+  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2', detail = column);
+`;
+
+/** Migration 11: intel_fts dropped, created again as FULL_TEXT_SCHEMA and filled from the entries. */
+export function rebuildFullText(db: Database.Database): void {
+  db.exec(`DROP TABLE intel_fts; ${FULL_TEXT_SCHEMA}`);
+  const insert = db.prepare(
+    'INSERT INTO intel_fts (rowid, name, aliases, external_id, labels, description) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  // Pages by ekey: better-sqlite3 refuses writes while a read iterator is open on the connection.
+  const page = db
+    .prepare(
+      `SELECT e.ekey, o.json FROM intel_entries e JOIN objects o ON o.seq = e.obj_seq
+       WHERE e.ekey > ? ORDER BY e.ekey LIMIT 5000`,
+    )
+    .raw();
+  for (let last = -1; ;) {
+    const batch = page.all(last) as [number, Buffer | string][];
+    if (batch.length === 0) break;
+    for (const [ekey, json] of batch) {
+      const f = fieldsOfText(Buffer.isBuffer(json) ? json.toString('utf8') : String(json));
+      insert.run(ekey, ...SEARCH_FIELDS.map((field) => searchTokens(f.text[field]).join(' ')));
+    }
+    last = batch.at(-1)?.[0] ?? last;
+  }
+}
+
 /** Migration 9: the tables, filled from the latest version of every stored object (no change is logged). */
 export function createIntelIndex(db: Database.Database): void {
   db.exec(INTEL_SCHEMA);
@@ -346,18 +383,22 @@ export class SqliteIntel implements IntelStore {
     const want = offset + limit + 1;
     // Each word quoted (its characters are letters and digits only; quotes doubled regardless), as
     // a prefix: user text never reaches the FTS5 query syntax.
-    const phrase = words.map((w) => `"${w.replaceAll('"', '""')}"*`).join(' AND ');
+    const quoted = (w: string): string => `"${w.replaceAll('"', '""')}"`;
+    const phrase = words.map((w) => `${quoted(w)}*`).join(' AND ');
+    // intel_fts has no prefix index: a prefix of one or two letters there would merge the postings
+    // of every word it begins, so such a word matches whole words in that stage.
+    const fullPhrase = words.map((w) => (w.length < 3 ? quoted(w) : `${quoted(w)}*`)).join(' AND ');
     const vis = sc.entries('e');
     const typeSql = query.types ? ` AND e.type IN (${qs(query.types.length)})` : '';
     const typeParams = query.types ? [...query.types] : [];
-    const stage = (table: string, weights: string): { ekey: number; name: string | null; r: number }[] =>
+    const stage = (table: string, weights: string, match: string): { ekey: number; name: string | null; r: number }[] =>
       this.s
         .stmt(
           `SELECT e.ekey AS ekey, e.name AS name, bm25(${table}, ${weights}) AS r
            FROM ${table} JOIN intel_entries e ON e.ekey = ${table}.rowid
            WHERE ${table} MATCH ? AND ${vis.sql}${typeSql} LIMIT ${SEARCH_CANDIDATES}`,
         )
-        .all(phrase, ...vis.params, ...typeParams) as { ekey: number; name: string | null; r: number }[];
+        .all(match, ...vis.params, ...typeParams) as { ekey: number; name: string | null; r: number }[];
     // A name match outranks any description match: the short fields are searched first, and the
     // description only when they do not fill the page. A word matching a whole token of the name
     // outranks one matching a prefix; bm25 (weighted per field) orders the rest.
@@ -370,10 +411,10 @@ export class SqliteIntel implements IntelStore {
           return { ...row, exact };
         })
         .sort((a, b) => b.exact - a.exact || a.r - b.r || a.ekey - b.ekey);
-    const ranked = order(stage('intel_fts_short', BM25_SHORT_WEIGHTS));
+    const ranked = order(stage('intel_fts_short', BM25_SHORT_WEIGHTS, phrase));
     if (ranked.length < want) {
       const seen = new Set(ranked.map((r) => r.ekey));
-      ranked.push(...order(stage('intel_fts', BM25_WEIGHTS).filter((r) => !seen.has(r.ekey))));
+      ranked.push(...order(stage('intel_fts', BM25_WEIGHTS, fullPhrase).filter((r) => !seen.has(r.ekey))));
     }
     const page = ranked.slice(offset, offset + limit);
     if (page.length === 0) return { hits: [] };

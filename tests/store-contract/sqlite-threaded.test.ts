@@ -362,4 +362,27 @@ describe('SQLite worker threads: deadlines, crashes and close', function () {
     const { size } = await import('node:fs/promises').then((fs) => fs.stat(wal).catch(() => ({ size: 0 })));
     expect(size).to.equal(0);
   });
+
+  it('checkpoints the WAL from a reader while writes go on: the writer does not copy pages into the file itself', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'palisade-checkpoint-'));
+    const f = join(own, 'palisade.db');
+    const s = await openThreadedSqliteStore(f, { log, checkpointAtBytes: 256 * 1024 });
+    try {
+      await s.migrate();
+      await s.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1, source: 'config' });
+      await s.catalog.putCollection({ id: C, apiRoot: 'r', title: 'c', source: 'config' });
+      const { stat } = await import('node:fs/promises');
+      const before = (await stat(f)).size;
+      // About 2 MB of rows: far below the writer's own automatic checkpoint (100 000 pages).
+      for (let i = 0; i < 4000; i += 500) await s.objects.addObjects(C, versions(i, 500), Date.now() * 1000);
+      const deadline = Date.now() + 10_000;
+      while ((await stat(f)).size < before + 1024 * 1024 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await stat(f)).size - before, 'bytes checkpointed into the database file').to.be.at.least(1024 * 1024);
+      expect((await s.objects.queryObjects(C, { versions: LAST }, { limit: 5000 })).items).to.have.length(4000);
+    } finally {
+      await s.close();
+      await rm(own, { recursive: true, force: true });
+    }
+  });
 });

@@ -12,6 +12,11 @@ export interface SqliteDbOptions {
    * connection refuses to write (query_only) and leaves checkpoints to the writer.
    */
   readOnly?: boolean;
+  /**
+   * WAL pages after which a commit also checkpoints (default 10 000). The threaded store's writer
+   * sets it far higher: another connection checkpoints (threads/checkpointer.ts).
+   */
+  walAutocheckpoint?: number;
 }
 
 export class SqliteDb {
@@ -31,7 +36,7 @@ export class SqliteDb {
     // A committed transaction survives a process crash; an OS crash may lose the last ones.
     this.db.pragma('synchronous = NORMAL');
     // Fewer checkpoints during bulk ingest: the version index dirties about one page per row.
-    this.db.pragma('wal_autocheckpoint = 10000');
+    this.db.pragma(`wal_autocheckpoint = ${Math.floor(opts.walAutocheckpoint ?? 10_000)}`);
     this.db.pragma('busy_timeout = 5000');
     // Any write on a reader is a routing mistake: it fails (SQLITE_READONLY) before changing anything.
     if (this.readOnly) this.db.pragma('query_only = ON');

@@ -42,6 +42,8 @@ export interface ThreadedSqliteOptions {
   /** when a write still running is reported as unavailable (ms); default 120 000 */
   writeTimeoutMs?: number;
   log?: StoreLog;
+  /** WAL size from which the first reader checkpoints (threads/checkpointer.ts); for tests */
+  checkpointAtBytes?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
@@ -122,8 +124,18 @@ class Thread {
     readonly role: 'writer' | 'reader',
     file: string,
     onExit: (t: Thread, code: number, cause: Error | undefined) => void,
+    checkpoints?: { atBytes: number | undefined },
   ) {
-    this.worker = spawnWorker({ file, role });
+    this.worker = spawnWorker({
+      file,
+      role,
+      ...(checkpoints
+        ? {
+            checkpoints: true,
+            ...(checkpoints.atBytes !== undefined ? { checkpointAtBytes: checkpoints.atBytes } : {}),
+          }
+        : {}),
+    });
     let crash: Error | undefined;
     this.ready = new Promise<AreaMap>((resolve, reject) => {
       this.worker.once('message', (hello: Hello) => {
@@ -230,6 +242,7 @@ class ThreadPool {
   private readonly queryTimeoutMs: number;
   private readonly writeTimeoutMs: number;
   private readonly log: StoreLog | undefined;
+  private readonly checkpointAtBytes: number | undefined;
   private writer!: Thread;
   private readonly readers: Thread[] = [];
   /** the reader running each call (a reader runs one call at a time, so a cancelled one loses nothing else) */
@@ -249,6 +262,7 @@ class ThreadPool {
     this.queryTimeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.log = opts.log;
+    this.checkpointAtBytes = opts.checkpointAtBytes;
   }
 
   /**
@@ -257,7 +271,7 @@ class ThreadPool {
    */
   async start(): Promise<AreaMap> {
     this.writer = this.spawn('writer');
-    for (let i = 0; i < this.readerCount; i++) this.readers.push(this.spawn('reader'));
+    for (let i = 0; i < this.readerCount; i++) this.readers.push(this.spawn('reader', i));
     try {
       const [areas] = await Promise.all([this.writer.ready, ...this.readers.map((r) => r.ready)]);
       return areas;
@@ -438,7 +452,7 @@ class ThreadPool {
     const i = this.readers.indexOf(old);
     void old.stop();
     if (this.closing || i < 0) return;
-    this.readers[i] = this.spawn('reader');
+    this.readers[i] = this.spawn('reader', i);
     void this.readers[i].ready.then(
       () => this.dispatch(),
       () => undefined,
@@ -449,8 +463,14 @@ class ThreadPool {
 
   // ---- crashes --------------------------------------------------------------------------------------
 
-  private spawn(role: 'writer' | 'reader'): Thread {
-    return new Thread(role, this.file, (t, code, cause) => this.crashed(t, code, cause));
+  /** The first reader (`slot` 0) also runs the WAL checkpoints, replaced or not. */
+  private spawn(role: 'writer' | 'reader', slot?: number): Thread {
+    return new Thread(
+      role,
+      this.file,
+      (t, code, cause) => this.crashed(t, code, cause),
+      slot === 0 ? { atBytes: this.checkpointAtBytes } : undefined,
+    );
   }
 
   private unavailable(message: string, cause?: unknown): UnavailableError {
@@ -478,7 +498,7 @@ class ThreadPool {
       }
       const i = this.readers.indexOf(t);
       if (i < 0) return;
-      const fresh = this.spawn('reader');
+      const fresh = this.spawn('reader', i);
       this.readers[i] = fresh;
       void fresh.ready.then(
         () => this.dispatch(),

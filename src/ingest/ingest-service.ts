@@ -33,7 +33,14 @@ export type IngestInput = { bytes: Buffer } | { objects: readonly unknown[] };
 export type EnvelopeEntry = { index: number; raw: Buffer } | { index: number; refused: string };
 
 /** One entry ready for validation: its parsed value, or why it could not be parsed. */
-export type ParsedEntry = { index: number; value: unknown } | { index: number; refused: string };
+export type ParsedEntry =
+  | {
+      index: number;
+      value: unknown;
+      /** JSON.stringify(value) when the parser already made it: the text to store */
+      text?: string;
+    }
+  | { index: number; refused: string };
 
 export interface IngestLimits {
   /**
@@ -231,7 +238,7 @@ export class IngestService {
         // The analyst index's fields come from the object parsed here: the store need not parse
         // the stored text again.
         const o = obj as Record<string, unknown>;
-        valid.push({ ...toVersionRecord(o, verdict), intel: intelFields(o) });
+        valid.push({ ...toVersionRecord(o, verdict, e.text), intel: intelFields(o) });
       } else
         failures.push({
           id: verdict.id ?? `objects[${e.index}]`,

@@ -14,7 +14,9 @@ import { parseStrictObject } from './strict-json.js';
 import { addToStatus, type ChunkOutcome, type IngestService, type ParsedEntry } from './ingest-service.js';
 
 /** How one raw entry becomes a value, or the reason it cannot (the strict JSON rules). */
-export type EntryParser = (raw: Buffer) => { ok: true; value: unknown } | { ok: false; reason: string };
+export type EntryParser = (
+  raw: Buffer,
+) => { ok: true; value: unknown; /** JSON.stringify(value) */ text: string } | { ok: false; reason: string };
 
 export interface WorkerOptions {
   /** concurrent jobs per process */
@@ -199,7 +201,7 @@ export class IngestWorker {
   private toEntry(it: JobItem): ParsedEntry {
     if ('refused' in it) return { index: it.seq, refused: it.refused };
     const r = this.parse(it.raw);
-    return r.ok ? { index: it.seq, value: r.value } : { index: it.seq, refused: r.reason };
+    return r.ok ? { index: it.seq, value: r.value, text: r.text } : { index: it.seq, refused: r.reason };
   }
 
   /** The write right is checked again: it may have been withdrawn while the job waited. */
@@ -228,6 +230,6 @@ function processedOf(s: StatusRecord): number {
 export function strictEntryParser(maxDepth: number): EntryParser {
   return (raw) => {
     const r = parseStrictObject(raw, { maxDepth });
-    return r.ok ? { ok: true, value: r.value } : { ok: false, reason: r.reason };
+    return r.ok ? { ok: true, value: r.value, text: r.text } : { ok: false, reason: r.reason };
   };
 }

@@ -40,10 +40,14 @@ export interface VersionRecord {
   intel?: IntelFields;
 }
 
-/** Builds the stored form of an object the validator accepted. */
+/**
+ * Builds the stored form of an object the validator accepted. `text`, when the caller has it
+ * already (the strict parser makes it), must be JSON.stringify(obj).
+ */
 export function toVersionRecord(
   obj: Readonly<Record<string, unknown>>,
   accepted: { id: string; type: string; specVersion: string },
+  text?: string,
 ): VersionRecord {
   const version = versionOf(obj);
   const key = version === undefined ? undefined : versionKey(version);
@@ -53,6 +57,6 @@ export function toVersionRecord(
     specVersion: accepted.specVersion,
     ...(version !== undefined && key !== undefined ? { version, versionKey: key } : {}),
     markings: objectMarkingRefs(obj),
-    json: JSON.stringify(obj),
+    json: text ?? JSON.stringify(obj),
   };
 }

@@ -184,12 +184,16 @@ async function loadgen(o: LoadOptions): Promise<LoadResult> {
   return JSON.parse(out.trim().split('\n').pop() as string) as LoadResult;
 }
 
-/** the load generator alone, against a trivial Node server: the ceiling of the small-requests row */
-async function clientCeiling(): Promise<LoadResult> {
+/**
+ * The load generator alone, against a trivial Node server (`trivial`: the ceiling of the
+ * small-requests row) or a one-route express + helmet app (`express`: what any Express server
+ * reaches here, Palisade's floor).
+ */
+async function clientCeiling(mode: 'trivial' | 'express' = 'trivial'): Promise<LoadResult> {
   const port = await freePort();
   const server = spawn(
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'scripts', 'bench', 'loadgen.ts'), 'trivial', String(port)],
+    ['--import', 'tsx', join(projectRoot, 'scripts', 'bench', 'loadgen.ts'), mode, String(port)],
     {
       cwd: projectRoot,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -676,6 +680,8 @@ const peerBodies = values.peers || PEERS_ONLY ? build(peerSrc, 0, peerList.lengt
 
 const ceiling = await clientCeiling();
 log(`client ceiling (trivial Node server, ${CONNECTIONS} keep-alive connections): ${ceiling.rps} req/s`);
+const expressFloor = await clientCeiling('express');
+log(`express + helmet, one route, same client: ${expressFloor.rps} req/s`);
 
 const palisade: Record<string, PalisadeFigures> = {};
 for (const kind of STORES) palisade[kind] = await runPalisade(kind, mainBodies, peerBodies);
@@ -793,6 +799,9 @@ lines.push(
 lines.push(
   `client ceiling: ${ceiling.rps.toLocaleString('en-US')} req/s (the same load generator against a trivial Node server)`,
 );
+lines.push(
+  `express + helmet floor: ${expressFloor.rps.toLocaleString('en-US')} req/s (one route, the same load generator; no Express server exceeds it here)`,
+);
 lines.push('');
 const head = ['row', 'target', ...STORES.flatMap((s) => [s, `${s} verdict`])];
 const body = table.map((r) => [
@@ -873,6 +882,7 @@ const json = {
   opentaxii_walk_ratio: ratio(first.peer_n?.walk_obj_s, peers.opentaxii?.walk_obj_s),
   opentaxii_ingest_ratio: ratio(first.peer_n?.ingest_obj_s, peers.opentaxii?.ingest_obj_s),
   client_ceiling_rps: ceiling.rps,
+  express_helmet_rps: expressFloor.rps,
   big_objects: BIG,
   peer_objects: peerBodies?.objects ?? null,
   load_1m: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },

@@ -23,6 +23,7 @@ import { CursorCodec } from './taxii/cursor.js';
 import { DiscoveryService } from './taxii/discovery-service.js';
 import { ObjectsService } from './taxii/objects-service.js';
 import { Pager } from './taxii/paging.js';
+import { ReadAhead } from './taxii/read-ahead.js';
 import type { TaxiiServices } from './taxii/routes/taxii-routes.js';
 import { StatusService } from './taxii/status-service.js';
 
@@ -44,6 +45,8 @@ export interface Container {
   metrics: Metrics;
   /** access lookups served from memory (store.access_cache_ms); writes through `store` empty it */
   accessCache: AccessCache;
+  /** pages read ahead of clients walking by `next` (src/taxii/read-ahead.ts) */
+  readAhead: ReadAhead;
   /**
    * Starts the background work of a serving process: the ingestion worker. Called after bootstrap,
    * so that queued requests are processed under the reconciled configuration; one-shot commands
@@ -81,15 +84,21 @@ export async function createContainer(
   const secret = await store.meta.initMeta('cursor_secret', randomBytes(32).toString('base64'));
   const gate = new AccessGate(access.catalog, access.grants, access.markings, access.tenancy);
   const audit = new AuditLog(store.audit, clock, log);
-  const pager = new Pager(store.objects, new CursorCodec(Buffer.from(secret, 'base64')), metrics);
+  // The page after each page served is read ahead (src/taxii/read-ahead.ts); every object write in
+  // this process goes through `objects`, which discards what was read ahead of the collection.
+  const readAhead = new ReadAhead(
+    store.objects.getWriteMark ? (collectionId) => store.objects.getWriteMark!(collectionId) : undefined,
+  );
+  const objects = readAhead.watch(store.objects);
+  const pager = new Pager(objects, new CursorCodec(Buffer.from(secret, 'base64')), metrics, readAhead);
   const services: TaxiiServices = {
     discovery: new DiscoveryService(gate, config.taxii, config.server.baseUrl ?? ''),
     collections: new CollectionsService(gate),
-    objects: new ObjectsService(gate, store.objects, pager),
+    objects: new ObjectsService(gate, objects, pager),
     statuses: new StatusService(gate, store.statuses, clock, config.taxii.statusRetentionHours),
     ingest: new IngestService(
       gate,
-      store.objects,
+      objects,
       store.statuses,
       store.jobs,
       createStixValidator(),
@@ -136,6 +145,7 @@ export async function createContainer(
     cursorSecret: Buffer.from(secret, 'base64'),
     metrics,
     accessCache,
+    readAhead,
     start: () => worker.start(),
     close: async () => {
       clearInterval(purge);

@@ -3,6 +3,8 @@
 //   node --import tsx scripts/bench/loadgen.ts run '<json options>'   prints one JSON line
 //   node --import tsx scripts/bench/loadgen.ts trivial PORT             a trivial HTTP server (the
 //     ceiling measurement: what this client reaches when the server does almost nothing)
+//   node --import tsx scripts/bench/loadgen.ts express PORT             express + helmet, one route
+//     (the floor of any Express app on this machine, with this client)
 import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
@@ -144,6 +146,20 @@ if (mode === 'run') {
       process.exit(1);
     },
   );
+} else if (mode === 'express') {
+  // The floor of any Express app here: express with helmet's default headers and one route, the
+  // same body as `trivial`. Palisade's small requests cannot beat it on the same machine.
+  const [{ default: express }, { default: helmet }] = await Promise.all([import('express'), import('helmet')]);
+  const body = JSON.stringify({ title: 'trivial', default: '/b/', api_roots: ['/b/'] });
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(helmet());
+  app.get('/taxii2/', (_req, res) => {
+    res.setHeader('Content-Type', 'application/taxii+json;version=2.1');
+    res.end(body);
+  });
+  app.listen(Number(arg), '127.0.0.1', () => process.stdout.write('listening\n'));
 } else if (mode === 'trivial') {
   // about the size of a TAXII discovery answer, with a comparable set of headers
   const body = JSON.stringify({ title: 'trivial', default: '/b/', api_roots: ['/b/'] });

@@ -63,6 +63,13 @@ export interface ObjectStore {
   queryObjects(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<Page<StoredVersion>>;
   /** whether any version of the object is stored and not hidden by the denied markings */
   objectExists(collectionId: string, id: string, deniedMarkings?: readonly string[]): Promise<boolean>;
+  /**
+   * The newest date_added the collection ever handed out (0 for none): it moves with every added
+   * version, whichever process adds it, and never goes back. Backends where another process may
+   * also delete objects (several servers on one MongoDB) leave it out: a read-ahead page
+   * (src/taxii/read-ahead.ts) is only trusted while it stands still.
+   */
+  getWriteMark?(collectionId: string): Promise<number>;
   /** deletes the versions of query.objectId selected by the query; returns how many */
   deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number>;
 }

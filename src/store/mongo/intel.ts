@@ -4,6 +4,12 @@
 // `$all` over the query words; candidates are ranked here with FIELD_WEIGHTS. Writes follow the
 // version flags (version-flags.ts): after a write, each touched id's entry is re-derived from the
 // versions flagged latest, with conditional updates so that concurrent writers converge.
+//
+// The write path of a batch of new objects issues no read of the entries, edges or change log:
+// FerretDB 1.x (the SQLite backend of our test server) answers every query, update and delete —
+// `_id` equality included — by reading the whole collection, and only an insert is checked against
+// the unique `_id` index alone. So new entries and edges are inserted and a duplicate key says one
+// already exists (only those are read), and change numbers come from a one-document counter.
 // Layout: src/store/README.md.
 import {
   MongoBulkWriteError,
@@ -12,6 +18,7 @@ import {
   type Db,
   type Filter,
   type IndexDescription,
+  type OptionalUnlessRequiredId,
 } from 'mongodb';
 import { compareTimestamps } from '../../stix/timestamps.js';
 import { FIELD_WEIGHTS, intelFields, SEARCH_FIELDS, searchTokens, type IntelFields } from '../../stix/intel-fields.js';
@@ -85,10 +92,22 @@ export interface IntelChangeDoc {
   mk: string[];
 }
 
+/**
+ * `{_id: 'intel_changes_seq', seq}`: a change number that is known to exist (or 0), raised after
+ * each append. It may lag behind (a writer that stopped before raising it, an earlier release that
+ * did not keep it), never run ahead, so it is only where the next claim starts looking.
+ */
+export interface IntelCounterDoc {
+  _id: string;
+  seq: number;
+}
+export const CHANGE_SEQ_COUNTER = 'intel_changes_seq';
+
 export interface IntelCollections {
   entries: Collection<IntelEntryDoc>;
   edges: Collection<IntelEdgeDoc>;
   changes: Collection<IntelChangeDoc>;
+  counters: Collection<IntelCounterDoc>;
 }
 
 export function intelCollections(db: Db): IntelCollections {
@@ -96,6 +115,7 @@ export function intelCollections(db: Db): IntelCollections {
     entries: db.collection<IntelEntryDoc>('intel_entries'),
     edges: db.collection<IntelEdgeDoc>('intel_edges'),
     changes: db.collection<IntelChangeDoc>('intel_changes'),
+    counters: db.collection<IntelCounterDoc>('intel_counters'),
   };
 }
 
@@ -198,31 +218,84 @@ export async function writeEdges(
 
 type NewChange = Omit<IntelChangeDoc, '_id'>;
 
+/** The indexes of the write errors of an unordered insertMany that are duplicate keys; any other error is thrown. */
+function duplicateIndexes(err: unknown): Set<number> {
+  if (!(err instanceof MongoBulkWriteError)) throw err;
+  const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  const out = new Set<number>();
+  for (const we of errors) {
+    if (we.code !== 11000) throw err;
+    out.add(we.index);
+  }
+  return out;
+}
+
+/** Inserts documents that may exist already; answers the indexes of those that did (duplicate _id). */
+async function insertNew<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await col.insertMany(docs as unknown as OptionalUnlessRequiredId<T>[], { ordered: false });
+    return new Set();
+  } catch (err) {
+    return duplicateIndexes(err);
+  }
+}
+
+/** The newest change number by reading the log itself: a whole-collection read on FerretDB. */
+async function newestLogged(changes: Collection<IntelChangeDoc>): Promise<number> {
+  const newest = await changes
+    .find({}, { projection: { _id: 1 } })
+    .sort({ _id: -1 })
+    .limit(1)
+    .next();
+  return newest?._id ?? 0;
+}
+
 /**
  * Appends changes with consecutive sequence numbers after the newest one. Each number is inserted
- * only after the one below it exists, so a reader paging by seq never passes a gap that fills later;
- * a duplicate key means another writer took the number: read the newest again and go on.
+ * only after the one below it exists, so a reader paging by seq never passes a gap that fills later:
+ * the search starts after the counter (a number that exists), and a duplicate key means another
+ * writer took the number, or the counter lags; then the log itself says which number is the newest.
+ * Without a counter (a log written by an earlier release) the log is read once, and the counter is
+ * raised after every append.
  */
-export async function appendChanges(changes: Collection<IntelChangeDoc>, list: NewChange[]): Promise<void> {
+export async function appendChanges(
+  ic: Pick<IntelCollections, 'changes' | 'counters'>,
+  list: NewChange[],
+): Promise<void> {
   let rest = list;
+  const counted = (await ic.counters.findOne({ _id: CHANGE_SEQ_COUNTER }))?.seq;
+  let next = counted === undefined ? (await newestLogged(ic.changes)) + 1 : counted + 1;
+  let last = 0;
   for (let attempt = 0; rest.length > 0 && attempt < 1000; attempt++) {
-    const newest = await changes
-      .find({}, { projection: { _id: 1 } })
-      .sort({ _id: -1 })
-      .limit(1)
-      .next();
-    const base = (newest?._id ?? 0) + 1;
-    const docs = rest.map((ch, i) => ({ ...ch, _id: base + i }));
+    const docs = rest.map((ch, i) => ({ ...ch, _id: next + i }));
     try {
-      await changes.insertMany(docs, { ordered: true });
-      return;
+      await ic.changes.insertMany(docs, { ordered: true });
+      last = next + docs.length - 1;
+      rest = [];
+      break;
     } catch (err) {
       const inserted =
         (err as { insertedCount?: number; result?: { insertedCount?: number } }).insertedCount ??
         (err as { result?: { insertedCount?: number } }).result?.insertedCount ??
         0;
       if (!isDuplicateKey(err) && !String((err as Error).message).includes('E11000')) throw err;
+      if (inserted > 0) last = next + inserted - 1;
       rest = rest.slice(inserted);
+      next = Math.max(next + inserted + 1, (await newestLogged(ic.changes)) + 1);
+    }
+  }
+  if (last > (counted ?? 0)) {
+    // $max: a writer that read the counter before us never lowers it on MongoDB (on FerretDB, which
+    // does not apply updates atomically, it may set an older number, which exists all the same).
+    const raise = (): Promise<unknown> =>
+      ic.counters.updateOne({ _id: CHANGE_SEQ_COUNTER }, { $max: { seq: last } }, { upsert: true });
+    try {
+      await raise();
+    } catch (err) {
+      // two first upserts at once: the other one created the document, raise it now
+      if (!isDuplicateKey(err) && !String((err as Error).message).includes('E11000')) throw err;
+      await raise();
     }
   }
   if (rest.length > 0) throw new Error('could not append to the intel change log');
@@ -248,14 +321,15 @@ export class MongoIntelWriter {
         const done = await Promise.all(slow.slice(j, j + PARALLEL).map((id) => this.syncOne(c, id, at)));
         for (const ch of done) if (ch) changes.push(ch);
       }
-      if (changes.length > 0) await appendChanges(this.ic.changes, changes);
+      if (changes.length > 0) await appendChanges(this.ic, changes);
     }
   }
 
   /**
-   * The common case in a few round trips: new ids get their entry inserted, ids with a newer latest
-   * version get it replaced on the condition that the entry still holds the version read. Whatever
-   * else (a deletion, a fallback, a lost race) goes to syncOne, id by id.
+   * The common case in a few round trips: every id with a latest version gets its entry inserted,
+   * which succeeds for new ids without reading anything; only the ids whose entry exists (duplicate
+   * key) are read, and get it replaced on the condition that the entry still holds the version read.
+   * Whatever else (a deletion, a fallback, a lost race) goes to syncOne, id by id.
    */
   private async syncMany(c: string, ids: string[]): Promise<{ changes: NewChange[]; slow: string[] }> {
     const latest = new Map<string, LatestDoc>();
@@ -269,53 +343,40 @@ export class MongoIntelWriter {
       const best = latest.get(d.id);
       if (!best || compareTimestamps(d.version, best.version) > 0) latest.set(d.id, d);
     }
-    const entries = new Map(
-      (
-        await this.ic.entries
-          .find({ _id: { $in: ids.map((id) => `${c}|${id}`) } }, { projection: { id: 1, vkey: 1 } })
-          .toArray()
-      ).map((e) => [e.id, e.vkey]),
-    );
     const slow: string[] = [];
-    const inserts: { doc: IntelEntryDoc; f: IntelFields }[] = [];
-    const replaces: { doc: IntelEntryDoc; f: IntelFields; old: string }[] = [];
+    const fresh: { doc: IntelEntryDoc; f: IntelFields }[] = [];
     for (const id of ids) {
       const l = latest.get(id);
-      const old = entries.get(id);
-      if (!l) {
-        if (old !== undefined) slow.push(id);
-        continue;
+      // No version left: an entry, if any, is deleted by syncOne.
+      if (!l) slow.push(id);
+      else {
+        const f = parse(l.json);
+        fresh.push({ doc: entryDoc(c, l, f), f });
       }
-      if (old === l.vkey) continue;
-      if (old !== undefined && old > l.vkey) {
-        slow.push(id);
-        continue;
-      }
-      const f = parse(l.json);
-      const doc = entryDoc(c, l, f);
-      if (old === undefined) inserts.push({ doc, f });
-      else replaces.push({ doc, f, old });
     }
     const written: { doc: IntelEntryDoc; f: IntelFields; kind: ChangeKind }[] = [];
-    if (inserts.length > 0) {
-      const failed = new Set<number>();
-      try {
-        await this.ic.entries.insertMany(
-          inserts.map((x) => x.doc),
-          { ordered: false },
-        );
-      } catch (err) {
-        if (!(err instanceof MongoBulkWriteError)) throw err;
-        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        for (const we of errors) {
-          if (we.code !== 11000) throw err;
-          failed.add(we.index);
-        }
+    const existing = await insertNew(
+      this.ic.entries,
+      fresh.map((x) => x.doc),
+    );
+    const held = fresh.filter((_, n) => existing.has(n));
+    for (const [n, x] of fresh.entries()) if (!existing.has(n)) written.push({ ...x, kind: 'added' });
+    const replaces: { doc: IntelEntryDoc; f: IntelFields; old: string }[] = [];
+    if (held.length > 0) {
+      const entries = new Map(
+        (
+          await this.ic.entries
+            .find({ _id: { $in: held.map((x) => x.doc._id) } }, { projection: { vkey: 1 } })
+            .toArray()
+        ).map((e) => [e._id, e.vkey]),
+      );
+      for (const x of held) {
+        const old = entries.get(x.doc._id);
+        if (old === x.doc.vkey) continue;
+        // gone since the insert failed, or newer than the latest version read
+        if (old === undefined || old > x.doc.vkey) slow.push(x.doc.id);
+        else replaces.push({ ...x, old });
       }
-      inserts.forEach((x, n) => {
-        if (failed.has(n)) slow.push(x.doc.id);
-        else written.push({ ...x, kind: 'added' });
-      });
     }
     if (replaces.length > 0) {
       const r = await this.ic.entries.bulkWrite(
@@ -326,8 +387,8 @@ export class MongoIntelWriter {
       if (r.matchedCount < replaces.length) {
         // Some entry changed under us: keep those that now hold our version, re-derive the others.
         const now = await this.ic.entries.find({ _id: { $in: [...ok] } }, { projection: { vkey: 1 } }).toArray();
-        const held = new Map(now.map((d) => [d._id, d.vkey]));
-        ok = new Set(replaces.filter((x) => held.get(x.doc._id) === x.doc.vkey).map((x) => x.doc._id));
+        const vkeys = new Map(now.map((d) => [d._id, d.vkey]));
+        ok = new Set(replaces.filter((x) => vkeys.get(x.doc._id) === x.doc.vkey).map((x) => x.doc._id));
       }
       for (const x of replaces) {
         if (ok.has(x.doc._id)) written.push({ ...x, kind: x.f.revoked ? 'revoked' : 'versioned' });
@@ -335,16 +396,25 @@ export class MongoIntelWriter {
       }
     }
     if (written.length > 0) {
-      const edgeList = written.flatMap((w) => edgeDocs(c, w.doc.id, w.f));
-      if (edgeList.length > 0) {
+      // A new entry's edges are new too (inserted; one left over by an interrupted deletion is
+      // replaced); a replaced entry's edges are upserted and its other edges removed.
+      const added = written.filter((w) => w.kind === 'added').flatMap((w) => edgeDocs(c, w.doc.id, w.f));
+      const clash = await insertNew(this.ic.edges, added);
+      const replaced = written.filter((w) => w.kind !== 'added');
+      const kept = replaced.flatMap((w) => edgeDocs(c, w.doc.id, w.f));
+      const upserts = [...added.filter((_, n) => clash.has(n)), ...kept];
+      if (upserts.length > 0) {
         await this.ic.edges.bulkWrite(
-          edgeList.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
+          upserts.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: d, upsert: true } })),
           { ordered: false },
         );
       }
-      const replaced = written.filter((w) => w.kind !== 'added').map((w) => w.doc.id);
       if (replaced.length > 0) {
-        await this.ic.edges.deleteMany({ c, owner: { $in: replaced }, _id: { $nin: edgeList.map((d) => d._id) } });
+        await this.ic.edges.deleteMany({
+          c,
+          owner: { $in: replaced.map((w) => w.doc.id) },
+          _id: { $nin: kept.map((d) => d._id) },
+        });
       }
     }
     const changes: NewChange[] = written.map((w) => ({

@@ -43,6 +43,11 @@ export class SqliteObjects implements ObjectStore {
     return row.m as number;
   }
 
+  async getWriteMark(collectionId: string): Promise<number> {
+    const ckey = this.ckey(collectionId);
+    return ckey === undefined ? 0 : this.lastDateAdded(ckey);
+  }
+
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
     const ckey = this.ckey(collectionId);
     if (ckey === undefined) throw new Error(`unknown collection ${collectionId}`);

@@ -8,7 +8,7 @@ import type { AccessGate, Admitted, CollectionRef } from '../access/gate.js';
 import { writeRefusal } from '../access/write-policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { StixValidator } from '../stix/validator.js';
-import { intelFields } from '../stix/intel-fields.js';
+import { fieldWords, intelFields } from '../stix/intel-fields.js';
 import { toVersionRecord, versionOf } from '../stix/versions.js';
 import { formatMicros, type Clock } from '../stix/timestamps.js';
 import type {
@@ -238,7 +238,9 @@ export class IngestService {
         // The analyst index's fields come from the object parsed here: the store need not parse
         // the stored text again.
         const o = obj as Record<string, unknown>;
-        valid.push({ ...toVersionRecord(o, verdict, e.text), intel: intelFields(o) });
+        const intel = intelFields(o);
+        intel.words = fieldWords(intel);
+        valid.push({ ...toVersionRecord(o, verdict, e.text), intel });
       } else
         failures.push({
           id: verdict.id ?? `objects[${e.index}]`,

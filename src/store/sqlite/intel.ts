@@ -3,7 +3,14 @@
 // intel_edges and a change log in intel_changes. Written by IntelIndexWriter inside the objects
 // area's write transactions and by migration 9; read by SqliteIntel. Layout: src/store/README.md.
 import type Database from 'better-sqlite3';
-import { FIELD_WEIGHTS, intelFields, SEARCH_FIELDS, searchTokens, type IntelFields } from '../../stix/intel-fields.js';
+import {
+  FIELD_WEIGHTS,
+  fieldWords,
+  intelFields,
+  SEARCH_FIELDS,
+  searchTokens,
+  type IntelFields,
+} from '../../stix/intel-fields.js';
 import {
   decodeSearchCursor,
   encodeSearchCursor,
@@ -146,7 +153,7 @@ export class IntelIndexWriter {
       );
     }
     // Each field tokenized once: the short table takes the first four of the same strings.
-    const words = SEARCH_FIELDS.map((field) => searchTokens(f.text[field]).join(' '));
+    const words = f.words ?? fieldWords(f);
     this.prep(
       'INSERT INTO intel_fts (rowid, name, aliases, external_id, labels, description) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(ekey, ...words);
@@ -245,7 +252,7 @@ export function rebuildFullText(db: Database.Database): void {
     if (batch.length === 0) break;
     for (const [ekey, json] of batch) {
       const f = fieldsOfText(Buffer.isBuffer(json) ? json.toString('utf8') : String(json));
-      insert.run(ekey, ...SEARCH_FIELDS.map((field) => searchTokens(f.text[field]).join(' ')));
+      insert.run(ekey, ...fieldWords(f));
     }
     last = batch.at(-1)?.[0] ?? last;
   }

@@ -209,6 +209,45 @@ async function clientCeiling(mode: 'trivial' | 'express' = 'trivial'): Promise<L
   }
 }
 
+/** The walk client alone against fixed pages (loadgen.ts `pages`): obj/s with one and two clients. */
+async function walkCeiling(): Promise<{ one: number; two: number }> {
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(projectRoot, 'scripts', 'bench', 'loadgen.ts'), 'pages', String(port)],
+    { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((r) => server.stdout.once('data', () => r()));
+  const t: Target = {
+    name: 'fixed pages',
+    port,
+    pid: server.pid as number,
+    discovery: '/taxii2/',
+    root: '/b/',
+    collections: { a: 'a', b: 'b' },
+    user: 'x',
+    password: 'y',
+  };
+  const c1 = new Client(t, 60_000);
+  const c2 = new Client(t, 60_000);
+  try {
+    const one: number[] = [];
+    const two: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      const w = await walk(c1, 'a', 1000);
+      one.push(w.objects / w.seconds);
+      const t0 = performance.now();
+      const [a, b] = await Promise.all([walk(c1, 'a', 1000), walk(c2, 'b', 1000)]);
+      two.push((a.objects + b.objects) / ((performance.now() - t0) / 1000));
+    }
+    return { one: round(median(one)) as number, two: round(median(two)) as number };
+  } finally {
+    c1.close();
+    c2.close();
+    server.kill('SIGTERM');
+  }
+}
+
 function smallLoad(port: number, paths: string[], who: { user: string; password: string }): LoadOptions {
   return {
     port,
@@ -682,6 +721,8 @@ const ceiling = await clientCeiling();
 log(`client ceiling (trivial Node server, ${CONNECTIONS} keep-alive connections): ${ceiling.rps} req/s`);
 const expressFloor = await clientCeiling('express');
 log(`express + helmet, one route, same client: ${expressFloor.rps} req/s`);
+const walkCeil = await walkCeiling();
+log(`walk client against fixed pages: ${walkCeil.one} obj/s (1 client), ${walkCeil.two} obj/s (2 clients)`);
 
 const palisade: Record<string, PalisadeFigures> = {};
 for (const kind of STORES) palisade[kind] = await runPalisade(kind, mainBodies, peerBodies);
@@ -802,6 +843,9 @@ lines.push(
 lines.push(
   `express + helmet floor: ${expressFloor.rps.toLocaleString('en-US')} req/s (one route, the same load generator; no Express server exceeds it here)`,
 );
+lines.push(
+  `walk client ceiling: ${walkCeil.one.toLocaleString('en-US')} obj/s, two clients ${walkCeil.two.toLocaleString('en-US')} obj/s (the same client against fixed pages)`,
+);
 lines.push('');
 const head = ['row', 'target', ...STORES.flatMap((s) => [s, `${s} verdict`])];
 const body = table.map((r) => [
@@ -883,6 +927,8 @@ const json = {
   opentaxii_ingest_ratio: ratio(first.peer_n?.ingest_obj_s, peers.opentaxii?.ingest_obj_s),
   client_ceiling_rps: ceiling.rps,
   express_helmet_rps: expressFloor.rps,
+  walk_client_ceiling_obj_s: walkCeil.one,
+  walk2_client_ceiling_obj_s: walkCeil.two,
   big_objects: BIG,
   peer_objects: peerBodies?.objects ?? null,
   load_1m: { min: Math.min(...loads), median: median(loads), max: Math.max(...loads) },

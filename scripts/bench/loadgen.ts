@@ -3,6 +3,8 @@
 //   node --import tsx scripts/bench/loadgen.ts run '<json options>'   prints one JSON line
 //   node --import tsx scripts/bench/loadgen.ts trivial PORT             a trivial HTTP server (the
 //     ceiling measurement: what this client reaches when the server does almost nothing)
+//   node --import tsx scripts/bench/loadgen.ts pages PORT               fixed 1000-object pages (the
+//     walk rows' ceiling: what the benchmark's walking client reaches)
 //   node --import tsx scripts/bench/loadgen.ts express PORT             express + helmet, one route
 //     (the floor of any Express app on this machine, with this client)
 import { createServer } from 'node:http';
@@ -135,6 +137,8 @@ function run(o: LoadOptions): Promise<LoadResult> {
 }
 
 const [mode, arg] = process.argv.slice(2);
+/** pages of one walk in `pages` mode */
+export const PAGES_PER_WALK = 100;
 if (mode === 'run') {
   run(JSON.parse(arg as string) as LoadOptions).then(
     (r) => {
@@ -146,6 +150,31 @@ if (mode === 'run') {
       process.exit(1);
     },
   );
+} else if (mode === 'pages') {
+  // The walk rows' ceiling: fixed pages of 1000 generated objects (the benchmark's own data), a
+  // walk of PAGES_PER_WALK pages per collection path; what the walking client reaches when the
+  // server only writes bytes it holds.
+  const { generatedSource } = await import('./stix-gen.js');
+  const gen = generatedSource(1);
+  const texts: string[] = [];
+  for (let i = 0; i < 1000; i++) texts.push(JSON.stringify(gen.object(i)));
+  const page = (more: boolean): Buffer =>
+    Buffer.from(`{"more":${more}${more ? ',"next":"n"' : ''},"objects":[${texts.join(',')}]}`);
+  const mid = page(true);
+  const end = page(false);
+  const served = new Map<string, number>();
+  createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0] as string;
+    const n = (served.get(path) ?? 0) + 1;
+    served.set(path, n);
+    const body = n % PAGES_PER_WALK === 0 ? end : mid;
+    res.writeHead(200, {
+      'Content-Type': 'application/taxii+json;version=2.1',
+      'Content-Length': body.length,
+      'X-TAXII-Date-Added-Last': '2024-01-01T00:00:00.000000Z',
+    });
+    res.end(body);
+  }).listen(Number(arg), '127.0.0.1', () => process.stdout.write('listening\n'));
 } else if (mode === 'express') {
   // The floor of any Express app here: express with helmet's default headers and one route, the
   // same body as `trivial`. Palisade's small requests cannot beat it on the same machine.

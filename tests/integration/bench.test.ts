@@ -76,6 +76,8 @@ describe('npm run bench, end to end on small sizes', function () {
     }
     expect(figures.client_ceiling_rps).to.be.a('number').above(0);
     expect(figures.express_helmet_rps).to.be.a('number').above(0);
+    expect(figures.walk_client_ceiling_obj_s).to.be.a('number').above(0);
+    expect(figures.walk2_client_ceiling_obj_s).to.be.a('number').above(0);
     // the human table comes first, with the targets beside the figures
     expect(run.stdout).to.match(/ingest/i);
     expect(run.stdout).to.match(/target/i);

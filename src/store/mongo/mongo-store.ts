@@ -11,6 +11,7 @@ import { DateAddedLedger } from './date-added-ledger.js';
 import { mongoCollections } from './documents.js';
 import { MongoGrants } from './grants.js';
 import { MongoIdentity } from './identity.js';
+import { deadlineArea } from './deadline.js';
 import { intelCollections, MongoIntel, MongoIntelWriter } from './intel.js';
 import { MongoJobs } from './jobs.js';
 import { MongoMarkings } from './markings.js';
@@ -55,7 +56,8 @@ export async function connectMongoStore(
     statuses: new MongoStatuses(c),
     audit: new MongoAudit(c),
     jobs: new MongoJobs(c),
-    intel: new MongoIntel(ic, queryTimeoutMs),
+    // Its reads carry maxTimeMS; one cancelled there is a 503, as for the objects area.
+    intel: deadlineArea(new MongoIntel(ic, queryTimeoutMs), queryTimeoutMs),
     migrate: (log?: MigrationLog): Promise<MigrationReport> =>
       migrateMongo(c, `mongodb database ${db.databaseName}`, migrations, log),
     ping: async () => {

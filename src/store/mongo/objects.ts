@@ -1,12 +1,12 @@
 // Object versions on MongoDB: deterministic _id per (collection, id, version key) so a retried or
 // concurrent write of one version is a duplicate-key error, never a second copy; date_added from
 // the ledger; first/last flags from VersionFlags.
-import { MongoBulkWriteError, MongoServerError, type Collection, type Filter } from 'mongodb';
-import { UnavailableError } from '../../errors.js';
+import { MongoBulkWriteError, type Collection, type Filter } from 'mongodb';
 import { formatMicros, versionKey } from '../../stix/timestamps.js';
 import { stixMediaType } from '../../stix/versions.js';
 import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, PageRequest, StoredVersion } from '../objects.js';
 import type { DateAddedLedger } from './date-added-ledger.js';
+import { withDeadline } from './deadline.js';
 import { UNVERSIONED, type BlockDoc, type ObjectDoc } from './documents.js';
 import type { MongoIntelWriter } from './intel.js';
 import type { VersionFlags } from './version-flags.js';
@@ -16,8 +16,6 @@ const ID_CHUNK = 1000;
 const INSERT_CHUNK = 1000;
 /** the longest a read may run on the server (store.query_timeout_ms) */
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
-/** MaxTimeMSExpired: the server stopped the operation at its maxTimeMS */
-const MAX_TIME_MS_EXPIRED = 50;
 
 interface Pending {
   index: number;
@@ -36,18 +34,8 @@ export class MongoObjects implements ObjectStore {
   ) {}
 
   /** Reads carry a server-side deadline; one that expires is the caller's 503, not a 500. */
-  private async deadline<T>(read: Promise<T>): Promise<T> {
-    try {
-      return await read;
-    } catch (err) {
-      if (err instanceof MongoServerError && err.code === MAX_TIME_MS_EXPIRED) {
-        throw new UnavailableError(
-          `the query took longer than ${this.queryTimeoutMs} ms and was cancelled; narrow the filter or try again`,
-          { details: { timeout_ms: this.queryTimeoutMs }, cause: err },
-        );
-      }
-      throw err;
-    }
+  private deadline<T>(read: Promise<T>): Promise<T> {
+    return withDeadline(read, this.queryTimeoutMs);
   }
 
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {

@@ -8,7 +8,7 @@ import type { Container } from './container.js';
 import { NotFoundError, UnavailableError } from './errors.js';
 import { consoleRoutes } from './console/routes.js';
 import { errorMiddleware } from './http/error-middleware.js';
-import { authenticateAndLimit, RequestLimiter } from './http/limits.js';
+import { authenticateAndLimit, idleTimeoutWhileWorking, RequestLimiter } from './http/limits.js';
 import { requestId } from './http/request-id.js';
 import { requestLog } from './http/request-log.js';
 import { healthRoutes } from './ops/health.js';
@@ -29,6 +29,7 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
   if (c.config.server.trustProxy) app.set('trust proxy', true);
 
   app.use(helmet());
+  app.use(idleTimeoutWhileWorking());
   app.use(requestId());
   app.use(observeRequests(app, c));
   app.use(whileDraining(draining));

@@ -13,6 +13,7 @@
 import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Request, RequestHandler, Response } from 'express';
+import onHeaders from 'on-headers';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { ServerLimitsConfig } from '../config/load-config.js';
@@ -45,6 +46,28 @@ export function httpServerOptions(l: ServerLimitsConfig): HttpServerOptions {
  */
 export function tlsServerOptions(l: ServerLimitsConfig): { handshakeTimeout: number } {
   return { handshakeTimeout: l.headersTimeoutMs };
+}
+
+/**
+ * The idle socket timeout (`idle_timeout_ms`, Node's `server.timeout`) counts silence in both
+ * directions, so it would also cut a request whose answer the server is still working out: a
+ * page of a filter that waits on a slow store, an envelope waiting for the database's write lock.
+ * From the moment a request is dispatched to the first byte of its answer, the socket's timeout is
+ * suspended; it applies again from the answer's headers on, so a client that stops reading its
+ * answer is still cut. Receiving the request stays bounded by headers_timeout_ms and
+ * request_timeout_ms, which Node checks apart from the socket's timeout.
+ */
+export function idleTimeoutWhileWorking(): RequestHandler {
+  return (req, res, next) => {
+    const socket = req.socket;
+    const armed = (socket as { timeout?: number }).timeout;
+    if (!armed) return next();
+    socket.setTimeout(0);
+    onHeaders(res, () => {
+      if (!socket.destroyed) socket.setTimeout(armed);
+    });
+    next();
+  };
 }
 
 /**

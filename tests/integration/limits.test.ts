@@ -6,10 +6,12 @@ import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
+import { envelope, indicator } from '../fixtures/builders.js';
 import { makePki } from '../helpers/pki.js';
 import { ADMIN, ANALYST, C1, NOBODY, READER, TAXII, TEST_CONFIG, WRITER, type TestUser } from '../helpers/test-app.js';
 
@@ -40,6 +42,8 @@ const ENV_OF = new Map<TestUser, string>([
 ]);
 
 interface Limited {
+  /** the configuration file and the data directory (data/) live here */
+  dir: string;
   running: RunningServer;
   port: number;
   /** the warn lines the server logged, parsed */
@@ -83,6 +87,7 @@ async function startLimited(
   const running = await startServer(cfg, { log });
   const port = (running.server.address() as { port: number }).port;
   return {
+    dir,
     running,
     port,
     warnings,
@@ -223,6 +228,28 @@ describe('connection and request limits (server.limits)', function () {
       raw.socket.write(`GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(3_000)}\r\n\r\n`);
       await within('server closing the connection', raw.closed, 2_000);
       expect(raw.received()).to.match(/^HTTP\/1\.1 431 /);
+    });
+
+    it('keeps a connection whose answer waits on the store longer than idle_timeout_ms, and answers', async () => {
+      // Another process holds the database's write lock (as a CLI import beside the server can):
+      // the add-objects request waits on SQLite's busy timeout, silent in both directions.
+      const db = new Database(join(srv.dir, 'data', 'palisade.db'));
+      db.exec('BEGIN IMMEDIATE');
+      const t0 = Date.now();
+      const release = setTimeout(() => db.exec('COMMIT'), 2_500);
+      try {
+        const res = await fetch(`http://127.0.0.1:${srv.port}/eu/collections/${C1}/objects/`, {
+          method: 'POST',
+          headers: { Authorization: basic(ANALYST), Accept: TAXII, 'Content-Type': TAXII },
+          body: JSON.stringify(envelope(indicator('held', '2024-01-01T00:00:00.000Z'))),
+        });
+        expect(res.status).to.equal(202);
+        expect(Date.now() - t0, 'the answer waited past the idle timeout').to.be.above(1_500);
+      } finally {
+        clearTimeout(release);
+        if (db.inTransaction) db.exec('COMMIT');
+        db.close();
+      }
     });
 
     it('closes an idle keep-alive connection after keep_alive_timeout_ms', async () => {

@@ -1,12 +1,13 @@
 // `npm run bench` end to end, small: the one command of docs/benchmarks.md starts Palisade as a
 // process of its own, runs every row (ingest, walks, page latency at a small and a big size, small
-// requests, peak memory) and, in the SQLite pass, medallion and OpenTAXII from their pinned venvs,
-// then prints one JSON line holding every figure. The sizes are far below the real run's: this
-// checks that the benchmark works and that each figure comes out, not how fast anything is.
+// requests, peak memory) and medallion and OpenTAXII from their pinned venvs, then prints one JSON
+// line holding every figure. The sizes are far below the real run's: this checks that the
+// benchmark works and that each figure comes out, not how fast anything is. SQLite only: on
+// FerretDB the rows' 20,000 objects alone take over ten minutes (docs/benchmarks.md), so the
+// MongoDB pass leaves this file out and `--store mongodb` is run by hand.
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { projectRoot } from '../../src/paths.js';
-import { TEST_BACKEND } from '../helpers/test-app.js';
 
 interface BenchRun {
   code: number | null;
@@ -55,25 +56,21 @@ const FIGURES = [
 describe('npm run bench, end to end on small sizes', function () {
   this.timeout(900_000);
 
-  it(`measures every row on ${TEST_BACKEND}${TEST_BACKEND === 'sqlite' ? ' and the two peers' : ''} and ends with one JSON line of figures`, async () => {
-    const peers = TEST_BACKEND === 'sqlite';
+  it('measures every row on SQLite and the two peers and ends with one JSON line of figures', async () => {
     const args = ['--objects', '1000', '--big', '10000', '--quick', '--runs', '1', '--seconds', '1', '--rss-mb', '2'];
-    args.push('--store', TEST_BACKEND);
-    if (peers) args.push('--peers', '--peer-objects', '200', '--peer-runs', '1');
+    args.push('--store', 'sqlite', '--peers', '--peer-objects', '200', '--peer-runs', '1');
     const run = await runBench(args, 840_000);
     expect(run.code, `the benchmark failed:\n${run.stderr}`).to.equal(0);
     const last = run.stdout.trim().split('\n').pop() ?? '';
     const figures = JSON.parse(last) as Record<string, unknown>;
     expect(figures).to.include.all.keys(FIGURES);
-    expect(figures.store).to.equal(TEST_BACKEND);
+    expect(figures.store).to.equal('sqlite');
     // --quick leaves out the ingest into the big collection; every other Palisade row has a figure
     expect(figures.ingest_1m_obj_s).to.equal(null);
     for (const k of ['ingest_obj_s', 'walk_obj_s', 'walk2_obj_s', 'page_latency_ratio', 'small_rps', 'peak_rss_mb'])
       expect(figures[k], k).to.be.a('number').above(0);
-    for (const k of FIGURES.filter((f) => f.includes('_ratio') && f !== 'page_latency_ratio')) {
-      if (peers) expect(figures[k], k).to.be.a('number').above(0);
-      else expect(figures[k], k).to.equal(null);
-    }
+    for (const k of FIGURES.filter((f) => f.includes('_ratio') && f !== 'page_latency_ratio'))
+      expect(figures[k], k).to.be.a('number').above(0);
     expect(figures.client_ceiling_rps).to.be.a('number').above(0);
     expect(figures.express_helmet_rps).to.be.a('number').above(0);
     expect(figures.walk_client_ceiling_obj_s).to.be.a('number').above(0);

@@ -8,17 +8,41 @@ export interface Responder {
   sendProblem(res: Response, problem: Problem): void;
 }
 
+/**
+ * A body given as the byte ranges it is made of, written one after the other: a page of stored
+ * objects (taxii/resources.ts) is sent from the buffer the database thread filled, without being
+ * copied into one more buffer first.
+ */
+export class BodyParts {
+  constructor(readonly parts: readonly Buffer[]) {}
+
+  get length(): number {
+    let n = 0;
+    for (const p of this.parts) n += p.length;
+    return n;
+  }
+}
+
 /** Writes the exact bytes and Content-Type given (Express would otherwise add a charset). */
 export function writeBody(
   res: Response,
   status: number,
   contentType: string,
-  body: Buffer | object | string | undefined,
+  body: Buffer | BodyParts | object | string | undefined,
   headers?: Record<string, string>,
 ): void {
   res.status(status);
   res.setHeader('Content-Type', contentType);
   if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (body instanceof BodyParts) {
+    res.setHeader('Content-Length', String(body.length));
+    // corked: the parts leave in one write (writev) with the headers
+    res.cork();
+    for (const p of body.parts) res.write(p);
+    res.end();
+    res.uncork();
+    return;
+  }
   if (body === undefined) {
     res.setHeader('Content-Length', '0');
     res.end();

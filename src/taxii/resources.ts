@@ -11,6 +11,7 @@ import type {
   StoredVersion,
 } from '../store/store.js';
 import type { Rights } from '../access/gate.js';
+import { BodyParts } from '../http/responders.js';
 import { TAXII_21 } from './media-types.js';
 
 export function apiRootResource(r: ApiRootRecord): object {
@@ -43,9 +44,12 @@ const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']}');
 
 /** The envelope is assembled from the stored JSON bytes without re-parsing them: a page costs byte copies only. */
-export function envelopeBody(page: Page<StoredVersion>, next: string | undefined): Buffer {
+export function envelopeBody(page: Page<StoredVersion>, next: string | undefined): Buffer | BodyParts {
   if (page.items.length === 0) return Buffer.from(page.more ? `{${pageHead(page, next)}}` : '{}');
-  const parts: Buffer[] = [Buffer.from(`{${pageHead(page, next)},"objects":[`)];
+  const head = Buffer.from(`{${pageHead(page, next)},"objects":[`);
+  const run = commaRun(page.items);
+  if (run) return new BodyParts([head, run, CLOSE]);
+  const parts: Buffer[] = [head];
   for (let i = 0; i < page.items.length; i++) {
     if (i > 0) parts.push(COMMA);
     const json = (page.items[i] as StoredVersion).json;
@@ -53,6 +57,25 @@ export function envelopeBody(page: Page<StoredVersion>, next: string | undefined
   }
   parts.push(CLOSE);
   return Buffer.concat(parts);
+}
+
+/**
+ * The stored texts of the items as one view, when they lie one after the other in one buffer with
+ * a single comma between two: so the threaded SQLite store packs a page (threads/wire.ts).
+ * Otherwise undefined, and the envelope is assembled text by text.
+ */
+function commaRun(items: readonly StoredVersion[]): Buffer | undefined {
+  const first = items[0]?.json;
+  if (!Buffer.isBuffer(first)) return undefined;
+  const all = new Uint8Array(first.buffer);
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < items.length; i++) {
+    const b = (items[i] as StoredVersion).json;
+    if (!Buffer.isBuffer(b) || b.buffer !== first.buffer || b.byteOffset !== end + 1 || all[end] !== 0x2c)
+      return undefined;
+    end = b.byteOffset + b.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
 /** A paged resource: `more`, `next` only with `more`, and the list under `key` only when non-empty. */

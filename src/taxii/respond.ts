@@ -2,7 +2,7 @@
 // included, which are §3.6 error message resources.
 import type { Response } from 'express';
 import type { Problem } from '../http/problems.js';
-import { writeBody, type Responder } from '../http/responders.js';
+import { writeBody, type BodyParts, type Responder } from '../http/responders.js';
 import { TAXII_21 } from './media-types.js';
 
 /** §3.6 error message resource. */
@@ -29,7 +29,7 @@ export function taxiiErrorResource(p: Problem): TaxiiErrorResource {
 export function sendTaxii(
   res: Response,
   status: number,
-  body: Buffer | object | undefined,
+  body: Buffer | BodyParts | object | undefined,
   headers?: Record<string, string>,
 ): void {
   writeBody(res, status, TAXII_21, body, headers);

@@ -195,8 +195,10 @@ describe('SQLite worker threads: what crosses between threads', () => {
     const encoded = encode(value);
     expect(value).to.deep.equal(before);
     expect(value.items[0]?.json).to.be.instanceOf(Buffer);
-    // every byte array in one buffer, transferable
-    expect(encoded.bytes?.buffer.byteLength).to.equal(items.reduce((n, i) => n + i.json.length, 0) + 2);
+    // every byte array in one buffer, transferable, one comma between two (12 arrays)
+    expect(encoded.bytes?.buffer.byteLength).to.equal(items.reduce((n, i) => n + i.json.length, 0) + 2 + 11);
+    const packed = Buffer.from(encoded.bytes?.buffer as ArrayBuffer).toString();
+    expect(packed.startsWith(items.map((i) => i.json.toString()).join(','))).to.equal(true);
     const back = decode(structuredClone(encoded, { transfer: [encoded.bytes?.buffer as ArrayBuffer] })) as typeof value;
     expect(back.items.map((i) => Object.keys(i))).to.deep.equal(items.map(() => ['id', 'n', 'json']));
     expect(back.items.map((i) => [i.id, i.n, Buffer.isBuffer(i.json), i.json.toString()])).to.deep.equal(

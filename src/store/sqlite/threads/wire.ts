@@ -98,8 +98,9 @@ export function fromWireError(w: WireError): Error {
 /**
  * Values are encoded before they are posted, for the cost of a page of 1000 objects:
  * - byte arrays: cloned one by one, each becomes its own ArrayBuffer on the receiving side. They
- *   are packed into one ArrayBuffer, transferred (no copy on receipt), and come back as Buffer
- *   views into it; each is replaced by BYTES_MARK and its (offset, length) listed in `slots`.
+ *   are packed into one ArrayBuffer, one comma between two, transferred (no copy on receipt), and
+ *   come back as Buffer views into it; each is replaced by BYTES_MARK and its (offset, length)
+ *   listed in `slots`.
  * - arrays of objects with the same keys (rows): the clone writes every key of every object. They
  *   travel as [TABLE_MARK, keys, columns] and are rebuilt as objects with the keys in order.
  * Encoding copies: the value given is left as it was (a store may hand out objects it keeps).
@@ -115,6 +116,8 @@ export interface Encoded {
 }
 
 const BYTES_MARK = '\u0000palisade:bytes\u0000';
+/** the byte between two packed arrays: a comma */
+export const SEPARATOR = 0x2c;
 const TABLE_MARK = '\u0000palisade:table\u0000';
 /** shorter arrays are not worth the columns */
 const MIN_TABLE_ROWS = 8;
@@ -164,11 +167,14 @@ export function encode(value: unknown): Encoded {
   };
   const encoded = copy(value, 0);
   if (found.length === 0) return { value: encoded };
-  const buffer = new ArrayBuffer(total);
+  // One comma between consecutive arrays: a page's stored objects arrive as one run of text that
+  // an envelope takes whole (taxii/resources.ts envelopeBody), without a copy per object.
+  const buffer = new ArrayBuffer(total + found.length - 1);
   const all = new Uint8Array(buffer);
   const slots: number[] = [];
   let offset = 0;
   for (const bytes of found) {
+    if (offset > 0) all[offset++] = SEPARATOR;
     all.set(bytes, offset);
     slots.push(offset, bytes.byteLength);
     offset += bytes.byteLength;

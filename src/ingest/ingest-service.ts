@@ -58,7 +58,7 @@ export interface IngestLimits {
 export const DEFAULT_QUEUE_LIMITS: IngestLimits = {
   statusDetailLimit: 10_000,
   queueBatch: 1_000,
-  queueBatchBytes: 8 * 1024 * 1024,
+  queueBatchBytes: 2 * 1024 * 1024,
 };
 
 /** What happened to one processed object, as counted by the metrics (src/ops/metrics.ts). */

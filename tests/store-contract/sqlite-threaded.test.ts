@@ -365,7 +365,7 @@ describe('SQLite worker threads: deadlines, crashes and close', function () {
     expect(size).to.equal(0);
   });
 
-  it('checkpoints the WAL from a reader while writes go on: the writer does not copy pages into the file itself', async () => {
+  it('checkpoints the WAL from a thread of its own while writes go on: the writer does not copy pages into the file itself', async () => {
     const own = await mkdtemp(join(tmpdir(), 'palisade-checkpoint-'));
     const f = join(own, 'palisade.db');
     const s = await openThreadedSqliteStore(f, { log, checkpointAtBytes: 256 * 1024 });

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UnavailableError } from '../../../errors.js';
 import type { MigrationLog, MigrationReport, Store } from '../../store.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { laneOf, type Lane } from './routing.js';
 import {
   decode,
@@ -42,7 +43,7 @@ export interface ThreadedSqliteOptions {
   /** when a write still running is reported as unavailable (ms); default 120 000 */
   writeTimeoutMs?: number;
   log?: StoreLog;
-  /** WAL size from which the first reader checkpoints (threads/checkpointer.ts); for tests */
+  /** WAL size from which the checkpoint thread checkpoints (threads/checkpointer.ts); for tests */
   checkpointAtBytes?: number;
 }
 
@@ -130,18 +131,8 @@ class Thread {
     readonly role: 'writer' | 'reader',
     file: string,
     onExit: (t: Thread, code: number, cause: Error | undefined) => void,
-    checkpoints?: { atBytes: number | undefined },
   ) {
-    this.worker = spawnWorker({
-      file,
-      role,
-      ...(checkpoints
-        ? {
-            checkpoints: true,
-            ...(checkpoints.atBytes !== undefined ? { checkpointAtBytes: checkpoints.atBytes } : {}),
-          }
-        : {}),
-    });
+    this.worker = spawnWorker({ file, role });
     let crash: Error | undefined;
     this.ready = new Promise<AreaMap>((resolve, reject) => {
       this.worker.once('message', (hello: Hello) => {
@@ -249,6 +240,7 @@ class ThreadPool {
   private readonly writeTimeoutMs: number;
   private readonly log: StoreLog | undefined;
   private readonly checkpointAtBytes: number | undefined;
+  private checkpointer: Checkpointer | undefined;
   private writer!: Thread;
   private readonly readers: Thread[] = [];
   /** the reader running each call (a reader runs one call at a time, so a cancelled one loses nothing else) */
@@ -277,9 +269,13 @@ class ThreadPool {
    */
   async start(): Promise<AreaMap> {
     this.writer = this.spawn('writer');
-    for (let i = 0; i < this.readerCount; i++) this.readers.push(this.spawn('reader', i));
+    for (let i = 0; i < this.readerCount; i++) this.readers.push(this.spawn('reader'));
     try {
       const [areas] = await Promise.all([this.writer.ready, ...this.readers.map((r) => r.ready)]);
+      // The writer has opened the file and set WAL: checkpoints may start (checkpointer.ts).
+      this.checkpointer = startCheckpointer(this.file, this.checkpointAtBytes, (err) =>
+        this.log?.error({ store: 'sqlite', err }, 'the WAL checkpoint thread failed; the writer checkpoints alone'),
+      );
       return areas;
     } catch (err) {
       this.closing = Promise.resolve();
@@ -458,7 +454,7 @@ class ThreadPool {
     const i = this.readers.indexOf(old);
     void old.stop();
     if (this.closing || i < 0) return;
-    this.readers[i] = this.spawn('reader', i);
+    this.readers[i] = this.spawn('reader');
     void this.readers[i].ready.then(
       () => this.dispatch(),
       () => undefined,
@@ -469,14 +465,8 @@ class ThreadPool {
 
   // ---- crashes --------------------------------------------------------------------------------------
 
-  /** The first reader (`slot` 0) also runs the WAL checkpoints, replaced or not. */
-  private spawn(role: 'writer' | 'reader', slot?: number): Thread {
-    return new Thread(
-      role,
-      this.file,
-      (t, code, cause) => this.crashed(t, code, cause),
-      slot === 0 ? { atBytes: this.checkpointAtBytes } : undefined,
-    );
+  private spawn(role: 'writer' | 'reader'): Thread {
+    return new Thread(role, this.file, (t, code, cause) => this.crashed(t, code, cause));
   }
 
   private unavailable(message: string, cause?: unknown): UnavailableError {
@@ -504,7 +494,7 @@ class ThreadPool {
       }
       const i = this.readers.indexOf(t);
       if (i < 0) return;
-      const fresh = this.spawn('reader', i);
+      const fresh = this.spawn('reader');
       this.readers[i] = fresh;
       void fresh.ready.then(
         () => this.dispatch(),
@@ -539,8 +529,8 @@ class ThreadPool {
         }
         await t.stop();
       };
-      // Readers first: the writer's checkpoint can then truncate the whole WAL.
-      await Promise.all(this.readers.map(closeOne));
+      // Readers and the checkpoint thread first: the writer's checkpoint can then truncate the whole WAL.
+      await Promise.all([...this.readers.map(closeOne), this.checkpointer?.stop()]);
       await closeOne(this.writer);
     })();
     return this.closing;

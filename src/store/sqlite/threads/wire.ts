@@ -25,10 +25,6 @@ export type Hello = { type: 'ready'; areas: Record<string, string[]> } | { type:
 export interface WorkerConfig {
   file: string;
   role: 'writer' | 'reader';
-  /** this reader also checkpoints the WAL (checkpointer.ts); the writer then rarely does */
-  checkpoints?: boolean;
-  /** WAL size from which that reader checkpoints (default CHECKPOINT_AT_BYTES) */
-  checkpointAtBytes?: number;
 }
 
 // ---- errors ---------------------------------------------------------------------------------------

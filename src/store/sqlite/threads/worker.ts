@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MigrationLog, Store } from '../../store.js';
 import { SQLITE_MIGRATIONS } from '../migrations.js';
 import { openSqliteStore } from '../sqlite-store.js';
-import { startCheckpointer, WRITER_WAL_AUTOCHECKPOINT, type Checkpointer } from './checkpointer.js';
+import { WRITER_WAL_AUTOCHECKPOINT } from './checkpointer.js';
 import { decode, encode, toWireError, type Hello, type Reply, type Request, type WorkerConfig } from './wire.js';
 
 const port = parentPort;
@@ -33,17 +33,12 @@ function describeAreas(store: Store): Record<string, string[]> {
 }
 
 let store: Store;
-let checkpointer: Checkpointer | undefined;
 try {
   store = openSqliteStore(
     config.file,
     SQLITE_MIGRATIONS,
     config.role === 'reader' ? { readOnly: true } : { walAutocheckpoint: WRITER_WAL_AUTOCHECKPOINT },
   );
-  // The file exists once the store is open; until the writer has switched it to WAL, a
-  // checkpoint has nothing to do.
-  if (config.role === 'reader' && config.checkpoints)
-    checkpointer = startCheckpointer(config.file, config.checkpointAtBytes);
 } catch (err) {
   port.postMessage({ type: 'failed', error: toWireError(err) } satisfies Hello);
   process.exit(1);
@@ -62,7 +57,6 @@ async function run(req: Request): Promise<Outcome> {
       case 'ping':
         return { result: await store.ping() };
       case 'close':
-        checkpointer?.stop();
         return { result: await store.close() };
     }
   }

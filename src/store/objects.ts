@@ -47,6 +47,20 @@ export interface StoredVersion {
   json: Buffer | string;
 }
 
+/**
+ * A page of objects as the §5.4 envelope carries them: their stored texts in date_added order,
+ * joined by commas, and what the response headers and the next cursor need.
+ */
+export interface TextPage {
+  count: number;
+  more: boolean;
+  /** date_added (µs) of the first and the last object; absent when count is 0 */
+  first?: number;
+  last?: number;
+  /** byte ranges that, one after the other, are the texts joined by commas */
+  texts: Buffer[];
+}
+
 export interface Page<T> {
   items: T[];
   more: boolean;
@@ -61,6 +75,12 @@ export interface ObjectStore {
   addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]>;
   /** ascending date_added; filters and version selection run in the database */
   queryObjects(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<Page<StoredVersion>>;
+  /**
+   * The same page as queryObjects, as texts only (TextPage), where the backend can join them
+   * itself: one buffer for the page instead of one per object. Optional: callers fall back to
+   * queryObjects (textPageOf).
+   */
+  queryObjectTexts?(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<TextPage>;
   /** whether any version of the object is stored and not hidden by the denied markings */
   objectExists(collectionId: string, id: string, deniedMarkings?: readonly string[]): Promise<boolean>;
   /**
@@ -72,4 +92,23 @@ export interface ObjectStore {
   getWriteMark?(collectionId: string): Promise<number>;
   /** deletes the versions of query.objectId selected by the query; returns how many */
   deleteObjects(collectionId: string, query: ObjectQuery & { objectId: string }): Promise<number>;
+}
+
+const COMMA = Buffer.from(',');
+
+/** A page of stored versions as a TextPage (for backends without queryObjectTexts). */
+export function textPageOf(page: Page<StoredVersion>): TextPage {
+  const texts: Buffer[] = [];
+  page.items.forEach((v, i) => {
+    if (i > 0) texts.push(COMMA);
+    texts.push(typeof v.json === 'string' ? Buffer.from(v.json) : v.json);
+  });
+  const first = page.items[0];
+  const last = page.items[page.items.length - 1];
+  return {
+    count: page.items.length,
+    more: page.more,
+    ...(first && last ? { first: first.dateAdded, last: last.dateAdded } : {}),
+    texts,
+  };
 }

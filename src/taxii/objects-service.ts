@@ -4,7 +4,7 @@ import type { AccessGate, Admitted, CollectionRef } from '../access/gate.js';
 import type { Principal } from '../auth/principal.js';
 import { NotFoundError } from '../errors.js';
 import type { ObjectStore } from '../store/store.js';
-import type { PageResult, Pager } from './paging.js';
+import type { PageResult, Pager, TextPageResult } from './paging.js';
 import type { TaxiiQuery } from './query.js';
 
 export class ObjectsService {
@@ -30,6 +30,11 @@ export class ObjectsService {
     endpoint: 'objects' | 'manifest',
   ): Promise<PageResult> {
     return this.pager.page(principal, at, endpoint, q);
+  }
+
+  /** §5.4 objects as stored texts, for the envelope. */
+  listTexts(principal: Principal, at: Admitted<'read'>, q: TaxiiQuery): Promise<TextPageResult> {
+    return this.pager.texts(principal, at, q);
   }
 
   /** §5.6 get an object, §5.8 its versions; an unknown id is a 404. */

@@ -18,7 +18,7 @@
 // - a page is kept for ttlMs at most;
 // - at most maxEntries pages are kept (each up to a page of stored objects) and at most maxInFlight
 //   are read at once, so read-ahead never takes every database reader.
-import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, StoredVersion } from '../store/store.js';
+import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, PageRequest } from '../store/store.js';
 
 export interface ReadAheadOptions {
   maxEntries: number;
@@ -34,7 +34,7 @@ interface Entry {
   expires: number;
   /** the collection's write mark, read before the page */
   mark: Promise<number>;
-  page: Promise<Page<StoredVersion>>;
+  page: Promise<unknown>;
 }
 
 /** Reads a collection's write mark (ObjectStore.getWriteMark). */
@@ -54,7 +54,7 @@ export class ReadAhead {
   ) {}
 
   /** The page read ahead under `key` if it is still what a read now would return; handed out once. */
-  async take(key: string, collectionId: string): Promise<Page<StoredVersion> | undefined> {
+  async take<T>(key: string, collectionId: string): Promise<T | undefined> {
     const e = this.entries.get(key);
     if (e) this.entries.delete(key);
     const valid = (): boolean =>
@@ -67,7 +67,7 @@ export class ReadAhead {
       const [then, page, now] = await Promise.all([e.mark, e.page, this.markOf(collectionId)]);
       if (then === now && valid()) {
         this.counts.hits++;
-        return page;
+        return page as T;
       }
     } catch {
       // a failed read ahead: the request reads the page itself
@@ -77,7 +77,7 @@ export class ReadAhead {
   }
 
   /** Starts reading the page under `key`, unless enough is being read already. */
-  start(key: string, collectionId: string, read: () => Promise<Page<StoredVersion>>): void {
+  start<T>(key: string, collectionId: string, read: () => Promise<T>): void {
     const markOf = this.markOf;
     if (!markOf || this.opts.maxEntries <= 0 || this.inFlight >= this.opts.maxInFlight) return;
     const now = Date.now();
@@ -114,6 +114,12 @@ export class ReadAhead {
     return {
       ...(objects.getWriteMark ? { getWriteMark: (collectionId: string) => objects.getWriteMark!(collectionId) } : {}),
       queryObjects: (collectionId: string, query: ObjectQuery, page) => objects.queryObjects(collectionId, query, page),
+      ...(objects.queryObjectTexts
+        ? {
+            queryObjectTexts: (collectionId: string, query: ObjectQuery, page: PageRequest) =>
+              objects.queryObjectTexts!(collectionId, query, page),
+          }
+        : {}),
       objectExists: (collectionId: string, id: string, denied?: readonly string[]) =>
         objects.objectExists(collectionId, id, denied),
       addObjects: async (

@@ -9,6 +9,7 @@ import type {
   StatusDetail,
   StatusRecord,
   StoredVersion,
+  TextPage,
 } from '../store/store.js';
 import type { Rights } from '../access/gate.js';
 import { BodyParts } from '../http/responders.js';
@@ -106,13 +107,23 @@ export function versionsResource(page: Page<StoredVersion>, next: string | undef
 
 /** §3.4: first and last date_added of this page; omitted on an empty page, which has neither. */
 export function dateAddedHeaders(page: Page<StoredVersion>): Record<string, string> {
-  const first = page.items[0];
-  const last = page.items[page.items.length - 1];
-  if (!first || !last) return {};
+  return dateAddedRange(page.items[0]?.dateAdded, page.items[page.items.length - 1]?.dateAdded);
+}
+
+/** §3.4 X-TAXII-Date-Added-First / -Last of a page, when it holds anything. */
+export function dateAddedRange(first: number | undefined, last: number | undefined): Record<string, string> {
+  if (first === undefined || last === undefined) return {};
   return {
-    'X-TAXII-Date-Added-First': formatMicros(first.dateAdded),
-    'X-TAXII-Date-Added-Last': formatMicros(last.dateAdded),
+    'X-TAXII-Date-Added-First': formatMicros(first),
+    'X-TAXII-Date-Added-Last': formatMicros(last),
   };
+}
+
+/** The §3.7 envelope of a TextPage: the stored texts as they are, between a head and a tail. */
+export function textEnvelope(page: TextPage, next: string | undefined): Buffer | BodyParts {
+  const head = { more: page.more, items: [] };
+  if (page.count === 0) return Buffer.from(page.more ? `{${pageHead(head, next)}}` : '{}');
+  return new BodyParts([Buffer.from(`{${pageHead(head, next)},"objects":[`), ...page.texts, CLOSE]);
 }
 
 function details(list: StatusDetail[]): object[] {

@@ -2,7 +2,16 @@
 // Collections get an integer key (ckey) so object rows and indexes do not repeat the 36-character id.
 import { compareTimestamps, formatMicros, versionKey } from '../../stix/timestamps.js';
 import { stixMediaType } from '../../stix/versions.js';
-import type { AddOutcome, NewVersion, ObjectQuery, ObjectStore, Page, PageRequest, StoredVersion } from '../objects.js';
+import type {
+  AddOutcome,
+  NewVersion,
+  ObjectQuery,
+  ObjectStore,
+  Page,
+  PageRequest,
+  StoredVersion,
+  TextPage,
+} from '../objects.js';
 import type { Row, SqliteDb } from './database.js';
 import { IntelIndexWriter } from './intel.js';
 
@@ -190,6 +199,30 @@ export class SqliteObjects implements ObjectStore {
         json,
       })),
     };
+  }
+
+  async queryObjectTexts(collectionId: string, query: ObjectQuery, page: PageRequest): Promise<TextPage> {
+    const ckey = this.ckey(collectionId);
+    if (ckey === undefined || page.limit <= 0) return { count: 0, more: false, texts: [] };
+    if (query.specVersions && !query.specVersions.includes('2.1')) return { count: 0, more: false, texts: [] };
+    const { sql, params } = this.where(ckey, query, page.after);
+    const order = query.objectId !== undefined || query.ids !== undefined ? '+date_added' : 'date_added';
+    // The page's texts joined by SQLite itself: one buffer for the page. The aggregate reads the
+    // rows in the order the subquery yields them (date_added, from the index or its sort).
+    const row = this.s
+      .stmt(
+        `SELECT count(*) AS n, min(d) AS first, max(d) AS last, CAST(group_concat(j, ',') AS BLOB) AS texts
+         FROM (SELECT date_added AS d, json AS j FROM objects WHERE ${sql} ORDER BY ${order} LIMIT ?)`,
+      )
+      .get(...params, page.limit) as { n: number; first: number | null; last: number | null; texts: Buffer | null };
+    if (row.n === 0 || row.first === null || row.last === null || row.texts === null)
+      return { count: 0, more: false, texts: [] };
+    // More: anything past the last date_added under the same filters.
+    const rest = this.where(ckey, query, row.last);
+    const more =
+      row.n >= page.limit &&
+      this.s.stmt(`SELECT 1 FROM objects WHERE ${rest.sql} LIMIT 1`).get(...rest.params) !== undefined;
+    return { count: row.n, more, first: row.first, last: row.last, texts: [row.texts] };
   }
 
   async objectExists(collectionId: string, id: string, deniedMarkings?: readonly string[]): Promise<boolean> {

@@ -6,7 +6,15 @@ import { envelopeEntries } from '../../ingest/ingest-service.js';
 import { requestIdOf } from '../../http/request-id.js';
 import { assertTaxiiContentType } from '../media-types.js';
 import { parseTaxiiQuery, type Endpoint, type TaxiiQuery } from '../query.js';
-import { dateAddedHeaders, envelopeBody, manifestResource, statusResource, versionsResource } from '../resources.js';
+import {
+  dateAddedHeaders,
+  dateAddedRange,
+  envelopeBody,
+  manifestResource,
+  statusResource,
+  textEnvelope,
+  versionsResource,
+} from '../resources.js';
 import { sendTaxii } from '../respond.js';
 import { audited, notAllowed, principalOf, rawQuery, ref, type TaxiiServices } from './common.js';
 
@@ -15,15 +23,14 @@ const BASE = '/:root/collections/:collection';
 export function objectRoutes(r: Router, svc: TaxiiServices, maxPageSize: number): void {
   const query = (req: Request, endpoint: Endpoint): TaxiiQuery => parseTaxiiQuery(rawQuery(req), endpoint, maxPageSize);
 
-  const listing = (endpoint: 'manifest' | 'objects') =>
+  const listing = (endpoint: 'manifest') =>
     audited(svc.audit, 'taxii.read', endpoint, async (req, res, note) => {
       const principal = principalOf(res);
       const at = await svc.objects.admit(principal, ref(req), 'read');
       note({ collectionId: at.collection.id });
       const { page, next } = await svc.objects.list(principal, at, query(req, endpoint), endpoint);
       note({ detail: { returned: page.items.length, more: page.more } });
-      const body = endpoint === 'manifest' ? manifestResource(page, next) : envelopeBody(page, next);
-      sendTaxii(res, 200, body, dateAddedHeaders(page));
+      sendTaxii(res, 200, manifestResource(page, next), dateAddedHeaders(page));
     });
 
   const oneObject = (endpoint: 'object' | 'versions') =>
@@ -41,7 +48,18 @@ export function objectRoutes(r: Router, svc: TaxiiServices, maxPageSize: number)
   r.get(`${BASE}/manifest/`, listing('manifest'));
   r.all(`${BASE}/manifest/`, notAllowed('GET'));
 
-  r.get(`${BASE}/objects/`, listing('objects'));
+  // §5.4: the envelope is made of the stored texts as the store joined them (TextPage).
+  r.get(
+    `${BASE}/objects/`,
+    audited(svc.audit, 'taxii.read', 'objects', async (req, res, note) => {
+      const principal = principalOf(res);
+      const at = await svc.objects.admit(principal, ref(req), 'read');
+      note({ collectionId: at.collection.id });
+      const { texts, next } = await svc.objects.listTexts(principal, at, query(req, 'objects'));
+      note({ detail: { returned: texts.count, more: texts.more } });
+      sendTaxii(res, 200, textEnvelope(texts, next), dateAddedRange(texts.first, texts.last));
+    }),
+  );
   r.post(
     `${BASE}/objects/`,
     audited(svc.audit, 'taxii.write', 'objects', async (req, res, note) => {

@@ -27,6 +27,8 @@ import { CLI } from '../helpers/serve-process.js';
 const NOT_RUN: Record<string, string> = {
   'npm install': 'installs dependencies into the shared tree; .ci/run installs from scratch with npm ci',
   'npm test': 'the whole suite, this test included; CI runs it',
+  'npm run bench':
+    'a measurement that takes the whole machine for 10 to 15 minutes; bench.test.ts runs it end to end on small sizes',
 };
 
 interface Block {

@@ -67,8 +67,13 @@ export function startCheckpointer(
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      // Referenced while it is waited for: with nothing else left to run, a process whose only
+      // pending work is an unreferenced thread and timer would exit right here, with status 0.
+      worker.ref();
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };

@@ -13,6 +13,7 @@ import type {
 } from '../store/store.js';
 import type { Rights } from '../access/gate.js';
 import { BodyParts } from '../http/responders.js';
+import { textPageOf } from '../store/objects.js';
 import { TAXII_21 } from './media-types.js';
 
 export function apiRootResource(r: ApiRootRecord): object {
@@ -41,23 +42,15 @@ function pageHead(page: Page<unknown>, next: string | undefined): string {
   return next === undefined ? '"more":true' : `"more":true,"next":${JSON.stringify(next)}`;
 }
 
-const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']}');
 
 /** The envelope is assembled from the stored JSON bytes without re-parsing them: a page costs byte copies only. */
 export function envelopeBody(page: Page<StoredVersion>, next: string | undefined): Buffer | BodyParts {
-  if (page.items.length === 0) return Buffer.from(page.more ? `{${pageHead(page, next)}}` : '{}');
-  const head = Buffer.from(`{${pageHead(page, next)},"objects":[`);
   const run = commaRun(page.items);
-  if (run) return new BodyParts([head, run, CLOSE]);
-  const parts: Buffer[] = [head];
-  for (let i = 0; i < page.items.length; i++) {
-    if (i > 0) parts.push(COMMA);
-    const json = (page.items[i] as StoredVersion).json;
-    parts.push(typeof json === 'string' ? Buffer.from(json) : json);
-  }
-  parts.push(CLOSE);
-  return Buffer.concat(parts);
+  if (run) return textEnvelope({ count: page.items.length, more: page.more, texts: [run] }, next);
+  // Text by text (textPageOf puts the commas between), gathered into one buffer.
+  const body = textEnvelope(textPageOf(page), next);
+  return body instanceof BodyParts ? Buffer.concat([...body.parts]) : body;
 }
 
 /**

@@ -1,4 +1,5 @@
 // The express app. Builds middleware in order and never listens (src/server.ts does).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { adminRoutes } from './admin/routes.js';
@@ -10,14 +11,17 @@ import { consoleRoutes } from './console/routes.js';
 import { errorMiddleware } from './http/error-middleware.js';
 import { authenticateAndLimit, idleTimeoutWhileWorking, RequestLimiter } from './http/limits.js';
 import { requestId } from './http/request-id.js';
-import { requestLog } from './http/request-log.js';
+import { requestLog, type RequestLogOptions } from './http/request-log.js';
 import { healthRoutes } from './ops/health.js';
 import { metricsRoutes, type MetricsAccess } from './ops/metrics-routes.js';
+import { headersSetBy, leanPath, type LeanPath } from './taxii/routes/lean-routes.js';
 import { taxiiRoutes } from './taxii/routes/taxii-routes.js';
 
 export interface AppOptions {
   /** true once the server is shutting down (src/server.ts): /readyz answers 503, connections close */
   draining?: () => boolean;
+  /** false: every request goes through express (tests compare the two paths); true by default */
+  leanPath?: boolean;
 }
 
 export function buildApp(c: Container, opts: AppOptions = {}): Express {
@@ -28,10 +32,11 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
   app.set('query parser', false); // TAXII parameters are parsed from the raw query string
   if (c.config.server.trustProxy) app.set('trust proxy', true);
 
-  app.use(helmet());
+  const security = helmet();
+  app.use(security);
   app.use(idleTimeoutWhileWorking());
   app.use(requestId());
-  app.use(observeRequests(app, c));
+  app.use(requestLog(app, observed(c)));
   app.use(whileDraining(draining));
   // Probes are neither authenticated nor limited.
   app.use(healthRoutes(c.store));
@@ -59,7 +64,35 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
   app.use(taxiiRoutes(c.services, guard(), c.config.taxii.maxPageSize));
   app.use((_req, _res, next) => next(new NotFoundError('There is no TAXII resource at this URL.')));
   app.use(errorMiddleware(c.log));
+  if (opts.leanPath !== false) {
+    const lean = leanPath({
+      svc: c.services,
+      auth: c.authenticator,
+      throttle: c.throttle,
+      limiter,
+      audit: c.services.audit,
+      observe: observed(c),
+      securityHeaders: headersSetBy(security),
+      trustProxy: c.config.server.trustProxy === true,
+      draining,
+    });
+    takeFirst(app, lean);
+  }
   return app;
+}
+
+/**
+ * Puts the lean path (src/taxii/routes/lean-routes.ts) in front of the whole app: the app function
+ * express returns calls `app.handle` for every request, whatever started it (http.createServer,
+ * app.listen, supertest), so this is the one place that sees every request first. The lean path
+ * is kept in `app.locals.leanPath`.
+ */
+function takeFirst(app: Express, lean: LeanPath): void {
+  type Handle = (req: IncomingMessage, res: ServerResponse, done?: (err?: unknown) => void) => void;
+  const target = app as unknown as { handle: Handle };
+  const full = target.handle.bind(app);
+  target.handle = (req, res, done) => lean(req, res, () => full(req, res, done));
+  app.locals.leanPath = lean;
 }
 
 /**
@@ -74,7 +107,7 @@ export function buildOpsApp(c: Container, opts: AppOptions = {}): Express {
   app.set('etag', false);
   app.set('query parser', false);
   app.use(requestId());
-  app.use(observeRequests(app, c));
+  app.use(requestLog(app, observed(c)));
   app.use(whileDraining(draining));
   app.use(healthRoutes(c.store));
   const token = c.config.ops.metrics.token;
@@ -86,12 +119,12 @@ export function buildOpsApp(c: Container, opts: AppOptions = {}): Express {
   return app;
 }
 
-/** The request log line (log.requests) and the HTTP metrics (ops.metrics.enabled) of every request. */
-function observeRequests(app: Express, c: Container): RequestHandler {
-  return requestLog(app, {
+/** Where the request log lines (log.requests) and the HTTP metrics (ops.metrics.enabled) go. */
+function observed(c: Container): RequestLogOptions {
+  return {
     ...(c.config.log.requests ? { log: c.log } : {}),
     ...(c.config.ops.metrics.enabled ? { metrics: c.metrics } : {}),
-  });
+  };
 }
 
 /**

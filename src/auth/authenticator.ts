@@ -33,7 +33,11 @@ export class Authenticator {
     private readonly clock: Clock,
   ) {}
 
-  async password(username: string, password: string): Promise<Outcome> {
+  /**
+   * `rememberedOnly`: answer from the memory of recent successes alone, never running scrypt (a
+   * failure then only means "not remembered"); for a caller that will ask again in full if so.
+   */
+  async password(username: string, password: string, rememberedOnly = false): Promise<Outcome> {
     const user = await this.identity.getUser(username);
     const stored = user?.kind === 'user' ? user.passwordHash : undefined;
     const tag = createHmac('sha256', this.cacheKey).update(username).update('\0').update(password).digest('base64');
@@ -41,6 +45,7 @@ export class Authenticator {
     if (user && stored !== undefined && hit && hit.passwordHash === stored && hit.expires > Date.now()) {
       return { principal: await this.principalOf(user) };
     }
+    if (rememberedOnly) return { failure: 'not remembered' };
     // Unknown accounts cost the same as known ones: no account enumeration by timing.
     const ok = await this.hashing.run(async () => verifyPassword(password, stored ?? (await DUMMY_HASH_PROMISE)));
     if (!ok || !user || stored === undefined) return { failure: user ? 'wrong password' : 'unknown account' };

@@ -3,6 +3,7 @@
 // may contain colons), API tokens as `Bearer` (RFC 6750) or `Token` (the scheme taxii2-client
 // sends), and verified client certificates. Failures are throttled per account and per address,
 // logged with both (never the secret), and answered 401 by the error middleware.
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler } from 'express';
 import passport from 'passport';
 import type { Logger } from 'pino';
@@ -26,9 +27,19 @@ export interface LoginFailureCounter {
 
 const COUNTED_SCHEMES: ReadonlySet<string> = new Set(['basic', 'token', 'certificate']);
 
-interface Attempt {
+/** What a request's credentials prove: who it is, or why not (with the account named, if any). */
+export interface Attempt {
   account?: string;
   outcome: Outcome;
+  /** how the request tried to authenticate, as failures are logged and counted */
+  method: string;
+}
+
+export interface Identification {
+  auth: Authenticator;
+  throttle: LoginThrottle;
+  /** a password is accepted only if it was verified recently: no scrypt is run (a failure otherwise) */
+  rememberedOnly?: boolean;
 }
 
 function addressOf(req: Request): string | undefined {
@@ -40,14 +51,67 @@ function addressOf(req: Request): string | undefined {
  * (chain to the configured CA, within its validity) may name an account, by its SHA-256 fingerprint
  * or its subject DN in RFC 4514 form (`CN=sync,O=ACN`).
  */
-function peerCertificate(req: Request): ClientCertificate {
+function peerCertificate(req: IncomingMessage): ClientCertificate {
   return clientCertificate(req.socket);
+}
+
+/**
+ * Checks the credentials of a request, with no effect of its own: a failure is returned, and
+ * recording it (throttle, log, audit, metrics) is the caller's part. undefined: the request carries
+ * no credentials at all. Throws TooManyRequestsError while the account or address is throttled.
+ * Needs only the Node request, so that the lean path (src/taxii/routes/lean-routes.ts) shares it.
+ */
+export async function identify(
+  req: IncomingMessage,
+  address: string | undefined,
+  id: Identification,
+): Promise<Attempt | undefined> {
+  const header = req.headers.authorization;
+  const cert = peerCertificate(req);
+  // client_certificates: require makes a verified certificate a precondition of every method.
+  if (cert.required && cert.state !== 'verified') {
+    const why = cert.state === 'none' ? 'none presented' : cert.reason;
+    return { outcome: { failure: `client certificate required: ${why}` }, method: 'certificate' };
+  }
+  // An Authorization header, when present, decides alone; a certificate authenticates only
+  // requests without one (so a shared client certificate plus Basic acts as the Basic user).
+  if (header === undefined) {
+    if (cert.state === 'none') return undefined;
+    // Certificate attempts count against the address like any other sign-in.
+    id.throttle.check(undefined, address);
+    if (cert.state === 'rejected')
+      return { outcome: { failure: `client certificate not verified: ${cert.reason}` }, method: 'certificate' };
+    const outcome = await id.auth.certificate(cert.fingerprint, cert.subject);
+    // Name the certificate in the log so that an administrator can map it (neither is a secret).
+    const logged =
+      'failure' in outcome
+        ? { failure: `${outcome.failure}: ${cert.subject ?? '(empty subject)'} ${cert.fingerprint}` }
+        : outcome;
+    return { outcome: logged, method: 'certificate' };
+  }
+  const m = /^([A-Za-z]+) +(\S+) *$/.exec(header);
+  const scheme = m?.[1]?.toLowerCase();
+  const value = m?.[2] ?? '';
+  if (scheme === 'basic') {
+    const decoded = BASE64.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) return { outcome: { failure: 'malformed Basic credentials' }, method: 'basic' };
+    const account = decoded.slice(0, colon);
+    id.throttle.check(account, address);
+    const outcome = await id.auth.password(account, decoded.slice(colon + 1), id.rememberedOnly === true);
+    return { account, outcome, method: 'basic' };
+  }
+  if (scheme === 'bearer' || scheme === 'token') {
+    id.throttle.check(undefined, address);
+    const outcome = await id.auth.token(value);
+    return { ...(outcome.account !== undefined ? { account: outcome.account } : {}), outcome, method: 'token' };
+  }
+  return { outcome: { failure: 'unsupported authorization scheme' }, method: scheme ?? 'unknown' };
 }
 
 class CredentialsStrategy extends passport.Strategy {
   constructor(
-    private readonly auth: Authenticator,
-    private readonly throttle: LoginThrottle,
+    private readonly id: Identification,
     private readonly log: Logger,
     private readonly audit: AuditLog,
     private readonly counter: LoginFailureCounter | undefined,
@@ -64,63 +128,14 @@ class CredentialsStrategy extends passport.Strategy {
 
   private async attempt(req: Request): Promise<Principal | undefined> {
     const address = addressOf(req);
-    const header = req.headers.authorization;
-    const cert = peerCertificate(req);
-    // client_certificates: require makes a verified certificate a precondition of every method.
-    if (cert.required && cert.state !== 'verified') {
-      const why = cert.state === 'none' ? 'none presented' : cert.reason;
-      return this.settle(req, address, { outcome: { failure: `client certificate required: ${why}` } }, 'certificate');
-    }
-    // An Authorization header, when present, decides alone; a certificate authenticates only
-    // requests without one (so a shared client certificate plus Basic acts as the Basic user).
-    if (header === undefined) {
-      if (cert.state === 'none') return undefined;
-      // Certificate attempts count against the address like any other sign-in.
-      this.throttle.check(undefined, address);
-      if (cert.state === 'rejected')
-        return this.settle(
-          req,
-          address,
-          { outcome: { failure: `client certificate not verified: ${cert.reason}` } },
-          'certificate',
-        );
-      const outcome = await this.auth.certificate(cert.fingerprint, cert.subject);
-      // Name the certificate in the log so that an administrator can map it (neither is a secret).
-      const logged =
-        'failure' in outcome
-          ? { failure: `${outcome.failure}: ${cert.subject ?? '(empty subject)'} ${cert.fingerprint}` }
-          : outcome;
-      return this.settle(req, address, { outcome: logged }, 'certificate');
-    }
-    const m = /^([A-Za-z]+) +(\S+) *$/.exec(header);
-    const scheme = m?.[1]?.toLowerCase();
-    const value = m?.[2] ?? '';
-    if (scheme === 'basic') {
-      const decoded = BASE64.test(value) ? Buffer.from(value, 'base64').toString('utf8') : '';
-      const colon = decoded.indexOf(':');
-      if (colon <= 0)
-        return this.settle(req, address, { outcome: { failure: 'malformed Basic credentials' } }, 'basic');
-      const account = decoded.slice(0, colon);
-      this.throttle.check(account, address);
-      const outcome = await this.auth.password(account, decoded.slice(colon + 1));
-      return this.settle(req, address, { account, outcome }, 'basic');
-    }
-    if (scheme === 'bearer' || scheme === 'token') {
-      this.throttle.check(undefined, address);
-      const outcome = await this.auth.token(value);
-      return this.settle(
-        req,
-        address,
-        { ...(outcome.account !== undefined ? { account: outcome.account } : {}), outcome },
-        'token',
-      );
-    }
-    return this.settle(req, address, { outcome: { failure: 'unsupported authorization scheme' } }, scheme ?? 'unknown');
+    const a = await identify(req, address, this.id);
+    return a === undefined ? undefined : this.settle(req, address, a);
   }
 
-  private settle(req: Request, address: string | undefined, a: Attempt, method: string): Principal | undefined {
+  private settle(req: Request, address: string | undefined, a: Attempt): Principal | undefined {
     if ('principal' in a.outcome) return a.outcome.principal;
-    this.throttle.failed(a.account, address);
+    const method = a.method;
+    this.id.throttle.failed(a.account, address);
     this.counter?.loginFailed(COUNTED_SCHEMES.has(method) ? (method as LoginScheme) : 'other');
     this.log.warn(
       { account: a.account, address, method, reason: a.outcome.failure, path: req.path },
@@ -147,7 +162,7 @@ export function authenticate(
   counter?: LoginFailureCounter,
 ): RequestHandler {
   const pp = new passport.Passport();
-  pp.use('palisade', new CredentialsStrategy(auth, throttle, log, audit, counter));
+  pp.use('palisade', new CredentialsStrategy({ auth, throttle }, log, audit, counter));
   return (req, res, next) => {
     pp.authenticate('palisade', { session: false }, (err: unknown, principal: Principal | false) => {
       if (err) return next(err);

@@ -10,7 +10,12 @@
 //   token-bucket rate. Refusals are TooManyRequestsError, so every route family answers 429 in
 //   its own format (a TAXII error resource on TAXII routes) with Retry-After (RFC 9110 §10.2.3;
 //   RFC 6585 §4 defines 429 for exactly this).
-import type { Server as HttpServer, ServerOptions as HttpServerOptions } from 'node:http';
+import type {
+  Server as HttpServer,
+  ServerOptions as HttpServerOptions,
+  IncomingMessage,
+  ServerResponse,
+} from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { Request, RequestHandler, Response } from 'express';
 import onHeaders from 'on-headers';
@@ -59,15 +64,21 @@ export function tlsServerOptions(l: ServerLimitsConfig): { handshakeTimeout: num
  */
 export function idleTimeoutWhileWorking(): RequestHandler {
   return (req, res, next) => {
-    const socket = req.socket;
-    const armed = (socket as { timeout?: number }).timeout;
-    if (!armed) return next();
-    socket.setTimeout(0);
-    onHeaders(res, () => {
-      if (!socket.destroyed) socket.setTimeout(armed);
-    });
+    suspendIdleTimeout(req, res);
     next();
   };
+}
+
+/** The work of {@link idleTimeoutWhileWorking} for one request (the lean path calls it directly). */
+export function suspendIdleTimeout(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  const armed = (socket as { timeout?: number }).timeout;
+  // Unarmed, or suspended already by an earlier path of the same request.
+  if (!armed) return;
+  socket.setTimeout(0);
+  onHeaders(res, () => {
+    if (!socket.destroyed) socket.setTimeout(armed);
+  });
 }
 
 /**
@@ -158,7 +169,7 @@ export class RequestLimiter {
    * Admits one request of `key`, or returns the error to answer with. An admitted request holds
    * its slot until `release` is called (exactly once; later calls do nothing).
    */
-  admit(key: CallerKey): { release: () => void } | TooManyRequestsError {
+  admit(key: CallerKey): Admission | TooManyRequestsError {
     const t = this.now();
     if (t - this.lastSweep >= LOG_PERIOD_MS) this.sweep(t);
     const id = 'principal' in key ? `p:${key.principal}` : `a:${key.address}`;
@@ -193,11 +204,17 @@ export class RequestLimiter {
     c.inFlight++;
     const caller = c;
     let held = true;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      caller.inFlight--;
+    };
     return {
-      release: () => {
+      release,
+      refund: () => {
         if (!held) return;
-        held = false;
-        caller.inFlight--;
+        release();
+        caller.tokens = Math.min(this.opts.burst, caller.tokens + 1);
       },
     };
   }
@@ -253,6 +270,17 @@ export class RequestLimiter {
       if (c.inFlight === 0) this.callers.delete(id);
     }
   }
+}
+
+/** An admitted request's hold on its caller's limits. */
+export interface Admission {
+  /** frees the request's slot (exactly once; later calls do nothing) */
+  release(): void;
+  /**
+   * Frees the slot and gives the request's token back: for a request handed on, unanswered, to a
+   * path that admits it again (the lean path's fallback), so that it is counted once.
+   */
+  refund(): void;
 }
 
 const ADMITTED = Symbol('admitted');

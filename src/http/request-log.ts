@@ -2,6 +2,7 @@
 // named by their route template (`/:root/collections/:collection/objects/`), never by their URL:
 // a query string may carry secrets, and a concrete path names API roots, collections and objects,
 // which metric labels must not (src/ops/metrics.ts).
+import type { ServerResponse } from 'node:http';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
@@ -94,41 +95,78 @@ export function requestLog(app: Express, opts: RequestLogOptions): RequestHandle
     const start = process.hrtime.bigint();
     let bytes = 0;
     countBytes(res, (n) => (bytes += n));
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      const aborted = !res.writableFinished;
-      const status = aborted ? CLIENT_CLOSED : res.statusCode;
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    whenDone(res, (aborted) => {
       const route = routeOf(req);
-      const method = METHODS.has(req.method) ? req.method : 'OTHER';
-      opts.metrics?.request({ route, method, status, seconds });
-      if (opts.log === undefined) return;
-      const principal = res.locals.principal as Principal | undefined;
-      const line = {
+      reportRequest(opts, {
         requestId: requestIdOf(res),
         method: req.method,
         route,
         // A path that matched nothing is logged to explain the 404, without its query string.
         ...(route === UNMATCHED ? { path: pathOf(req).slice(0, 200) } : {}),
-        status,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        bytes: req.method === 'HEAD' ? 0 : bytes,
-        ...(principal !== undefined
-          ? { user: principal.username, ...(principal.tenant !== undefined ? { tenant: principal.tenant } : {}) }
-          : {}),
+        status: aborted ? CLIENT_CLOSED : res.statusCode,
+        start,
+        bytes,
+        principal: res.locals.principal as Principal | undefined,
         address: req.ip ?? req.socket.remoteAddress,
-        ...(aborted ? { aborted: true } : {}),
-      };
-      // 5xx: the error middleware has already logged the error with its stack, under this id.
-      if (status >= 500 && !aborted) opts.log.error(line, 'request failed');
-      else opts.log.info(line, aborted ? 'request aborted by the client' : 'request finished');
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+        aborted,
+      });
+    });
     next();
   };
+}
+
+/** A finished request as the log line and the metrics describe it. */
+export interface FinishedRequest {
+  requestId: string;
+  method: string;
+  /** the route template, or UNMATCHED */
+  route: string;
+  /** the path without its query string, for UNMATCHED requests */
+  path?: string;
+  status: number;
+  /** process.hrtime.bigint() when the request was dispatched */
+  start: bigint;
+  /** body bytes written */
+  bytes: number;
+  principal: Principal | undefined;
+  address: string | undefined;
+  aborted: boolean;
+}
+
+/** Calls `done` once, when the answer is complete ('finish') or its connection closed first. */
+export function whenDone(res: ServerResponse, done: (aborted: boolean) => void): void {
+  let called = false;
+  const finish = (): void => {
+    if (called) return;
+    called = true;
+    done(!res.writableFinished);
+  };
+  res.once('finish', finish);
+  res.once('close', finish);
+}
+
+/** The metrics observation and the log line of one finished request. */
+export function reportRequest(opts: RequestLogOptions, f: FinishedRequest): void {
+  const seconds = Number(process.hrtime.bigint() - f.start) / 1e9;
+  const method = METHODS.has(f.method) ? f.method : 'OTHER';
+  opts.metrics?.request({ route: f.route, method, status: f.status, seconds });
+  if (opts.log === undefined) return;
+  const p = f.principal;
+  const line = {
+    requestId: f.requestId,
+    method: f.method,
+    route: f.route,
+    ...(f.path !== undefined ? { path: f.path } : {}),
+    status: f.status,
+    durationMs: Math.round(seconds * 1e6) / 1e3,
+    bytes: f.method === 'HEAD' ? 0 : f.bytes,
+    ...(p !== undefined ? { user: p.username, ...(p.tenant !== undefined ? { tenant: p.tenant } : {}) } : {}),
+    address: f.address,
+    ...(f.aborted ? { aborted: true } : {}),
+  };
+  // 5xx: the error middleware has already logged the error with its stack, under this id.
+  if (f.status >= 500 && !f.aborted) opts.log.error(line, 'request failed');
+  else opts.log.info(line, f.aborted ? 'request aborted by the client' : 'request finished');
 }
 
 /** Counts the body bytes an answer writes (headers excluded), however it writes them. */

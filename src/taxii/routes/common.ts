@@ -63,19 +63,17 @@ export function audited(
   return handle(async (req, res) => {
     let noted: Noted = {};
     const record = (outcome: 'ok' | 'denied' | 'failed', error?: string): void => {
-      const p = principalOf(res);
       const collectionId = noted.collectionId ?? (req.params.collection as string | undefined);
-      audit.record({
+      recordTaxiiAccess(audit, {
         action,
         outcome,
         requestId: requestIdOf(res),
-        actor: p.username,
-        ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
-        ...(req.ip !== undefined ? { address: req.ip } : {}),
+        principal: principalOf(res),
+        address: req.ip,
         apiRoot: req.params.root as string,
-        ...(collectionId !== undefined ? { collectionId } : {}),
-        target: endpoint,
-        ...(noted.detail || error ? { detail: { ...noted.detail, ...(error ? { error } : {}) } } : {}),
+        endpoint,
+        noted: collectionId !== undefined ? { ...noted, collectionId } : noted,
+        ...(error !== undefined ? { error } : {}),
       });
     };
     try {
@@ -86,5 +84,36 @@ export function audited(
       record(kind === 'forbidden' || kind === 'not-found' ? 'denied' : 'failed', kind);
       throw err;
     }
+  });
+}
+
+/** One TAXII request's audit event (what {@link audited} records; the lean path records the same). */
+export function recordTaxiiAccess(
+  audit: AuditLog,
+  a: {
+    action: AuditAction;
+    outcome: 'ok' | 'denied' | 'failed';
+    requestId: string;
+    principal: Principal;
+    address: string | undefined;
+    apiRoot: string;
+    endpoint: string;
+    noted: Noted;
+    error?: string;
+  },
+): void {
+  const p = a.principal;
+  const { collectionId, detail } = a.noted;
+  audit.record({
+    action: a.action,
+    outcome: a.outcome,
+    requestId: a.requestId,
+    actor: p.username,
+    ...(p.tenant !== undefined ? { tenant: p.tenant } : {}),
+    ...(a.address !== undefined ? { address: a.address } : {}),
+    apiRoot: a.apiRoot,
+    ...(collectionId !== undefined ? { collectionId } : {}),
+    target: a.endpoint,
+    ...(detail || a.error ? { detail: { ...detail, ...(a.error ? { error: a.error } : {}) } } : {}),
   });
 }

@@ -2,7 +2,18 @@
 // then purged and answered with 404. The clock is the test's, so the boundary is exact.
 import { expect } from 'chai';
 import { envelope, indicator } from '../fixtures/builders.js';
-import { ADMIN, ANALYST, ROOT, TEST_CONFIG, objectsPath, startTestApp, type TestApp, type TestUser } from '../helpers/test-app.js';
+import {
+  ADMIN,
+  ANALYST,
+  C1,
+  READER,
+  ROOT,
+  TEST_CONFIG,
+  objectsPath,
+  startTestApp,
+  type TestApp,
+  type TestUser,
+} from '../helpers/test-app.js';
 
 const HOUR = 3_600_000_000; // µs
 const MS = 1_000; // µs
@@ -28,7 +39,8 @@ describe('Status retention (T-44, A-17)', () => {
     const res = await app.post(objectsPath(), envelope(indicator(name))).expect(202);
     return res.body.id as string;
   };
-  const readable = async (id: string, as: TestUser = ANALYST): Promise<number> => (await app.get(`/${ROOT}/status/${id}/`, as)).status;
+  const readable = async (id: string, as: TestUser = ANALYST): Promise<number> =>
+    (await app.get(`/${ROOT}/status/${id}/`, as)).status;
   const expectGone = async (id: string): Promise<void> => {
     for (const as of [ANALYST, ADMIN]) {
       const res = await app.get(`/${ROOT}/status/${id}/`, as).expect(404);
@@ -82,5 +94,52 @@ describe('Status retention (T-44, A-17)', () => {
     expect(await purge(app)).to.equal(1);
     await expectGone(id);
     await app.get(`${objectsPath()}${indicator('retention-default').id}/`).expect(200);
+  });
+  it('a complete status is read from the store once; a pending one every time; retention still applies', async () => {
+    clock = settableClock(START);
+    app = await startTestApp({ clock });
+    const reads = async (): Promise<number> => {
+      const text = (await app.container.metrics.scrape()).body;
+      const m = /palisade_store_query_duration_seconds_count\{method="statuses\.getStatus"\} (\d+)/.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const store = app.container.store.statuses;
+    const id = '5e1f0c2a-8b3d-4e6f-9a1b-2c3d4e5f6a7b';
+    const base = {
+      id,
+      apiRoot: ROOT,
+      collectionId: C1,
+      owner: ANALYST.name,
+      requestTimestamp: START,
+      totalCount: 1,
+      successes: [],
+      failures: [],
+    };
+    await store.putStatus({ ...base, status: 'pending', pendings: [{ id: indicator('s').id, version: 'v' }] });
+    let before = await reads();
+    expect((await app.get(`/${ROOT}/status/${id}/`).expect(200)).body.status).to.equal('pending');
+    expect((await app.get(`/${ROOT}/status/${id}/`).expect(200)).body.status).to.equal('pending');
+    expect((await reads()) - before, 'a pending status is read each time').to.equal(2);
+
+    // the ingestion finishes: the next read shows it, and later ones come from memory
+    await store.putStatus({
+      ...base,
+      status: 'complete',
+      pendings: [],
+      successes: [{ id: indicator('s').id, version: 'v' }],
+    });
+    before = await reads();
+    const done = await app.get(`/${ROOT}/status/${id}/`).expect(200);
+    expect(done.body).to.deep.include({ status: 'complete', success_count: 1, pending_count: 0 });
+    for (let i = 0; i < 3; i++)
+      expect((await app.get(`/${ROOT}/status/${id}/`).expect(200)).body).to.deep.equal(done.body);
+    expect((await reads()) - before, 'a complete status is read once').to.equal(1);
+    // who may read it is still decided on every request
+    await app.get(`/${ROOT}/status/${id}/`, READER).expect(404);
+
+    // past its retention period, another instance purges it: this one no longer serves it
+    clock.now = START + 168 * HOUR + MS;
+    expect(await store.purgeStatuses(clock.now - 168 * HOUR)).to.equal(1);
+    await expectGone(id);
   });
 });

@@ -79,8 +79,23 @@ export class Pager {
     // §3.4: `more: true` always comes with `next`, or a client that pages by `next` stops (or
     // loops on the first page).
     const next = more && last !== undefined ? this.cursors.encode(last, p.fp) : undefined;
-    if (next !== undefined && last !== undefined)
-      this.ahead?.start(p.keyOf(form, last), collectionId, () => read(last));
+    if (next !== undefined && last !== undefined && this.ahead !== undefined) {
+      const ahead = this.ahead;
+      // The next page, and from it the pages after it up to the read-ahead depth.
+      const readAhead = (position: number, depth: number): void =>
+        ahead.start(
+          p.keyOf(form, position),
+          collectionId,
+          () => read(position),
+          depth > 1
+            ? (page: T): void => {
+                const l = lastOf(page);
+                if (l.more && l.last !== undefined) readAhead(l.last, depth - 1);
+              }
+            : undefined,
+        );
+      if (ahead.depth > 0) readAhead(last, ahead.depth);
+    }
     return { page, ...(next !== undefined ? { next } : {}) };
   }
 

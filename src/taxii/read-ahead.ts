@@ -24,9 +24,15 @@ export interface ReadAheadOptions {
   maxEntries: number;
   maxInFlight: number;
   ttlMs: number;
+  /**
+   * Pages read ahead of the one served: with 2, the page after the next is read as soon as the
+   * next is ready, so the reader works while the client reads and a client that asks quickly
+   * still finds its page waiting. Never more than maxEntries.
+   */
+  depth: number;
 }
 
-export const DEFAULT_READ_AHEAD: ReadAheadOptions = { maxEntries: 4, maxInFlight: 1, ttlMs: 2000 };
+export const DEFAULT_READ_AHEAD: ReadAheadOptions = { maxEntries: 4, maxInFlight: 1, ttlMs: 2000, depth: 2 };
 
 interface Entry {
   collectionId: string;
@@ -76,10 +82,29 @@ export class ReadAhead {
     return undefined;
   }
 
-  /** Starts reading the page under `key`, unless enough is being read already. */
-  start<T>(key: string, collectionId: string, read: () => Promise<T>): void {
+  /** How many pages a walk reads ahead of the page it serves. */
+  get depth(): number {
+    return Math.max(0, Math.min(this.opts.depth, this.opts.maxEntries));
+  }
+
+  /**
+   * Starts reading the page under `key`, unless it is read already or enough is being read.
+   * `then` is called with the page once it is read (and its read no longer counts as in flight),
+   * also when the page was already there: a walk chains its next read ahead from it.
+   */
+  start<T>(key: string, collectionId: string, read: () => Promise<T>, then?: (page: T) => void): void {
     const markOf = this.markOf;
-    if (!markOf || this.opts.maxEntries <= 0 || this.inFlight >= this.opts.maxInFlight) return;
+    if (!markOf || this.opts.maxEntries <= 0) return;
+    const known = this.entries.get(key);
+    if (known !== undefined && known.generation === this.generation(collectionId)) {
+      if (then)
+        known.page.then(
+          (page) => then(page as T),
+          () => undefined,
+        );
+      return;
+    }
+    if (this.inFlight >= this.opts.maxInFlight) return;
     const now = Date.now();
     for (const [k, e] of this.entries) if (e.expires < now) this.entries.delete(k);
     // The oldest entry goes first (a Map iterates in insertion order).
@@ -93,7 +118,7 @@ export class ReadAhead {
     const page = mark.then(read).finally(() => this.inFlight--);
     // A failed read ahead is not an error of anyone's request: the request reads the page itself.
     mark.catch(() => undefined);
-    page.catch(() => undefined);
+    page.then(then, () => undefined);
     this.entries.set(key, {
       collectionId,
       generation: this.generation(collectionId),

@@ -74,4 +74,30 @@ describe('Read-ahead of the next page while a client walks by next', function ()
     const second = await page(first.next);
     expect(ids(second)).to.deep.equal([posted[3], posted[5], posted[6]].map((o) => (o as Stix).id));
   });
+  it('reads two pages ahead: after the first page both the second and the third are read, then one more per page', async function () {
+    if (TEST_BACKEND !== 'sqlite') this.skip(); // nothing is read ahead on MongoDB (see above)
+    const reads = async (): Promise<number> => {
+      const text = (await app.container.metrics.scrape()).body;
+      const m = /palisade_store_query_duration_seconds_count\{method="objects\.queryObjectTexts"\} (\d+)/.exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const settled = async (want: number): Promise<number> => {
+      for (let i = 0; i < 100 && (await reads()) < want; i++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      return reads();
+    };
+    const before = await reads();
+    let p = await page();
+    expect((await settled(before + 3)) - before, 'the first page, the second and the third').to.equal(3);
+    p = await page(p.next);
+    expect((await settled(before + 4)) - before, 'then the fourth (the last)').to.equal(4);
+    const seen = [...ids(p)];
+    while (p.more) {
+      p = await page(p.next);
+      seen.push(...ids(p));
+    }
+    expect((await reads()) - before, 'nothing read twice').to.equal(4);
+    expect(seen).to.deep.equal(posted.slice(3).map((o) => o.id));
+    expect(app.container.readAhead.counts).to.deep.equal({ hits: 3, misses: 0 });
+  });
 });

@@ -209,7 +209,12 @@ class Thread {
 
   async stop(): Promise<void> {
     this.expectedExit = true;
-    if (!this.exited) await this.worker.terminate();
+    if (this.exited) return;
+    // Referenced while it is waited for: an idle thread is unreferenced (refresh), and a process
+    // with nothing else left to run would exit right here, with status 0, before its caller
+    // reports anything (a CLI command failing as it closes the store).
+    this.worker.ref();
+    await this.worker.terminate();
   }
 }
 

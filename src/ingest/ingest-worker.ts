@@ -135,12 +135,7 @@ export class IngestWorker {
       // No entries although the status is not complete: another worker finished and deleted the
       // job while this one was paused. Its status is final; leave it alone.
       if (items.length === 0) return;
-      const chunk = target
-        ? await this.service.processChunk(
-            target,
-            items.map((it) => this.toEntry(it)),
-          )
-        : this.withdrawn(items);
+      const chunk = target ? await this.service.processChunk(target, this.entries(items)) : this.withdrawn(items);
       let updated = addToStatus(status, chunk, this.service.limits.statusDetailLimit);
       next += items.length;
       if (next >= job.itemCount) updated = { ...updated, status: 'complete', pendingCount: 0 };
@@ -196,6 +191,11 @@ export class IngestWorker {
         failed: status.failureCount ?? status.failures.length,
       },
     });
+  }
+
+  /** The chunk's entries parsed one by one as processChunk takes them (see processChunk). */
+  private *entries(items: readonly JobItem[]): Generator<ParsedEntry> {
+    for (const it of items) yield this.toEntry(it);
   }
 
   private toEntry(it: JobItem): ParsedEntry {

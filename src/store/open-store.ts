@@ -1,7 +1,6 @@
 // The one place that picks a backend (part of the composition root, with src/container.ts).
 import type { Config } from '../config/load-config.js';
 import { createLogger } from '../logger.js';
-import { connectMongoStore } from './mongo/mongo-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { openThreadedSqliteStore, type StoreLog } from './sqlite/threads/threaded-store.js';
 import type { Store } from './store.js';
@@ -21,9 +20,13 @@ export async function openStore(cfg: Config['store'], opts: OpenStoreOptions = {
         ...(cfg.queryTimeoutMs !== undefined ? { queryTimeoutMs: cfg.queryTimeoutMs } : {}),
       });
     }
-    case 'mongodb':
+    case 'mongodb': {
+      // Loaded only for a MongoDB store: the driver cost a SQLite server about 20 MB it never used
+      // (bson allocates a 17 MB serialisation buffer when it is loaded).
+      const { connectMongoStore } = await import('./mongo/mongo-store.js');
       return connectMongoStore(cfg.uri, cfg.database, undefined, {
         ...(cfg.queryTimeoutMs !== undefined ? { queryTimeoutMs: cfg.queryTimeoutMs } : {}),
       });
+    }
   }
 }

@@ -55,7 +55,9 @@ export function startCheckpointer(
   const worker = new Worker(SOURCE, {
     eval: true,
     workerData: { file, atBytes, everyMs: EVERY_MS, driver },
-    resourceLimits: { maxYoungGenerationSizeMb: 2 },
+    // It allocates next to nothing (a stat and a pragma every EVERY_MS): small ceilings keep V8
+    // from letting its heap grow far past what it holds (see THREAD_OLD_GENERATION_MB).
+    resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
   });
   worker.unref();
   let stopped = false;

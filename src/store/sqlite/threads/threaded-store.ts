@@ -81,12 +81,25 @@ function spawnWorker(config: WorkerConfig): Worker {
   // A thread's garbage is short-lived (rows and pages handed to the main thread): a young
   // generation of a few MB is collected often and cheaply, where V8's default lets each thread
   // grow tens of MB before its first scavenge (about 40 MB less peak memory for the pool).
-  const resourceLimits = { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB };
+  const resourceLimits = {
+    maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB,
+    maxOldGenerationSizeMb: THREAD_OLD_GENERATION_MB,
+  };
   if (here.endsWith('.ts')) return new Worker(bundledSource(), { eval: true, workerData: config, resourceLimits });
   return new Worker(new URL('./worker.js', here), { workerData: config, resourceLimits });
 }
 
 const THREAD_YOUNG_GENERATION_MB = 4;
+/**
+ * The old generation's ceiling, which also sets how far V8 lets it grow between two full
+ * collections: from a ceiling of 2 GB up, V8 lets a heap reach four times what survived the last
+ * one; just under it, about twice. A thread otherwise inherits the process's ceiling (4 GB on a
+ * machine with 16 GB or more), and the writer's heap then swelled from some 5 MB live to over
+ * 20 MB during a large ingestion. 2000 MB stays far above what one call needs (a chunk of 500
+ * objects of max_object_bytes each); a thread that still ran out would end alone and be
+ * restarted, its callers told the database is unavailable.
+ */
+export const THREAD_OLD_GENERATION_MB = 2000;
 
 interface Esbuild {
   buildSync(options: object): { outputFiles: { text: string }[] };

@@ -99,7 +99,9 @@ export function fromWireError(w: WireError): Error {
  *   listed in `slots`.
  * - arrays of objects with the same keys (rows): the clone writes every key of every object. They
  *   travel as [TABLE_MARK, keys, columns] and are rebuilt as objects with the keys in order.
- * Encoding copies: the value given is left as it was (a store may hand out objects it keeps).
+ * Encoding never changes the value given (a store may hand out objects it keeps): what it replaces
+ * is written into new arrays and objects, and the parts without a replacement are shared with it,
+ * which is safe because the result is always posted (cloned) before it is decoded.
  */
 export interface PackedBytes {
   buffer: ArrayBuffer;
@@ -140,7 +142,20 @@ function rowKeys(rows: unknown[]): string[] | undefined {
   return keys;
 }
 
-export function encode(value: unknown): Encoded {
+export interface EncodeOptions {
+  /**
+   * The byte arrays of the value are the caller's to give away: results built for this one call
+   * and used by nothing else once posted. A value holding a single byte array that fills an
+   * ArrayBuffer of its own (a page of texts joined by SQLite, one blob) then hands that buffer over
+   * as it is, to be transferred, instead of a copy. The thread that made it keeps no dead copy:
+   * byte arrays are memory outside V8's heap, which a thread that allocates little on its heap
+   * frees only at its rare collections (a reader walking a collection held some 80 MB of pages
+   * already sent). Once posted, the given array is detached (empty).
+   */
+  owned?: boolean;
+}
+
+export function encode(value: unknown, opts: EncodeOptions = {}): Encoded {
   const found: Uint8Array[] = [];
   let total = 0;
   const copy = (v: unknown, depth: number): unknown => {
@@ -152,17 +167,47 @@ export function encode(value: unknown): Encoded {
     if (depth > MAX_DEPTH) return v;
     if (Array.isArray(v)) {
       const keys = rowKeys(v);
-      if (!keys) return v.map((x) => copy(x, depth + 1));
-      const rows = v as Record<string, unknown>[];
-      return [TABLE_MARK, keys, keys.map((k) => rows.map((r) => copy(r[k], depth + 2)))];
+      if (keys) {
+        const rows = v as Record<string, unknown>[];
+        return [TABLE_MARK, keys, keys.map((k) => rows.map((r) => copy(r[k], depth + 2)))];
+      }
+      // A part in which nothing is replaced is posted as it is (the clone copies it anyway): only
+      // the arrays and objects on the way to a replaced value are new.
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        const c = copy(x, depth + 1);
+        if (out === undefined && c !== x) out = v.slice(0, i);
+        out?.push(c);
+      }
+      return out ?? v;
     }
     if (!isPlainObject(v)) return v;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) out[k] = copy(v[k], depth + 1);
-    return out;
+    let out: Record<string, unknown> | undefined;
+    const keys = Object.keys(v);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const c = copy(v[k], depth + 1);
+      if (out === undefined && c !== v[k]) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j] as string] = v[keys[j] as string];
+      }
+      if (out !== undefined) out[k] = c;
+    }
+    return out ?? v;
   };
   const encoded = copy(value, 0);
   if (found.length === 0) return { value: encoded };
+  const only = found.length === 1 ? found[0] : undefined;
+  if (
+    opts.owned === true &&
+    only !== undefined &&
+    only.buffer instanceof ArrayBuffer &&
+    only.byteOffset === 0 &&
+    only.byteLength === only.buffer.byteLength
+  ) {
+    return { value: encoded, bytes: { buffer: only.buffer, slots: [0, only.byteLength] } };
+  }
   // One comma between consecutive arrays: a page's stored objects arrive as one run of text that
   // an envelope takes whole (taxii/resources.ts envelopeBody), without a copy per object.
   const buffer = new ArrayBuffer(total + found.length - 1);

@@ -67,20 +67,30 @@ async function run(req: Request): Promise<Outcome> {
   return { result: await (method as (...a: unknown[]) => unknown).apply(area, args) };
 }
 
+function post(id: number, outcome: Outcome, owned: boolean): void {
+  const { value, bytes } = encode(outcome.result, { owned });
+  const message: Reply = {
+    id,
+    ok: true,
+    value,
+    ...(bytes ? { bytes } : {}),
+    ...(outcome.logs ? { logs: outcome.logs } : {}),
+  };
+  port?.postMessage(message, bytes ? [bytes.buffer] : []);
+}
+
 function reply(id: number, outcome: Outcome): void {
   try {
-    const { value, bytes } = encode(outcome.result);
-    const message: Reply = {
-      id,
-      ok: true,
-      value,
-      ...(bytes ? { bytes } : {}),
-      ...(outcome.logs ? { logs: outcome.logs } : {}),
-    };
-    port?.postMessage(message, bytes ? [bytes.buffer] : []);
-  } catch (err) {
-    // A result that cannot be cloned (a function, a class with private state) is an error of the call.
-    port?.postMessage({ id, ok: false, error: toWireError(err) } satisfies Reply);
+    // A result is made for its call and unused once answered: its byte array may travel as it is.
+    post(id, outcome, true);
+  } catch {
+    try {
+      // One that cannot be transferred (a buffer Node marks as not transferable) is copied.
+      post(id, outcome, false);
+    } catch (err) {
+      // A result that cannot be cloned (a function, a class with private state) is an error of the call.
+      port?.postMessage({ id, ok: false, error: toWireError(err) } satisfies Reply);
+    }
   }
 }
 

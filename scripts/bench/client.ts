@@ -1,6 +1,6 @@
 // The benchmark's TAXII 2.1 client: the same requests against Palisade and the peers, over
 // keep-alive connections on loopback, with a timeout on every request (peers can take minutes).
-import { Agent, request } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 
 export const TAXII = 'application/taxii+json;version=2.1';
 
@@ -28,6 +28,10 @@ export interface Reply {
 export class Client {
   readonly agent: Agent;
   private readonly auth: string;
+  /** requests awaiting their answer, so that abort() can end them */
+  private readonly open = new Set<ClientRequest>();
+  /** set by abort(): every request in flight and every later one fails with it */
+  private aborted: Error | undefined;
 
   constructor(
     readonly target: Target,
@@ -44,10 +48,11 @@ export class Client {
    * socket, as Node's documentation advises for reused sockets.
    */
   async call(method: string, path: string, body?: Buffer): Promise<Reply> {
+    if (this.aborted) throw this.aborted;
     try {
       return await this.once(method, path, body);
     } catch (err) {
-      if ((err as { retry?: boolean }).retry) return this.once(method, path, body);
+      if ((err as { retry?: boolean }).retry && !this.aborted) return this.once(method, path, body);
       throw err;
     }
   }
@@ -76,6 +81,8 @@ export class Client {
           res.on('error', reject);
         },
       );
+      this.open.add(req);
+      req.once('close', () => this.open.delete(req));
       req.setTimeout(this.timeoutMs, () =>
         req.destroy(new Error(`${this.target.name}: ${method} ${path.slice(0, 120)} took over ${this.timeoutMs} ms`)),
       );
@@ -94,6 +101,22 @@ export class Client {
   }
 
   close(): void {
+    this.agent.destroy();
+  }
+
+  get isAborted(): boolean {
+    return this.aborted !== undefined;
+  }
+
+  /**
+   * Ends the work of this client for good (a row ran out of its time budget): the requests in
+   * flight fail with `reason` at once instead of waiting for their answer, and so does every later
+   * call, so the loops of ingest and walk stop at their next request.
+   */
+  abort(reason: Error): void {
+    this.aborted ??= reason;
+    for (const req of this.open) req.destroy(this.aborted);
+    this.open.clear();
     this.agent.destroy();
   }
 }

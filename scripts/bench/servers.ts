@@ -67,6 +67,8 @@ function newestMtime(dir: string): number {
 }
 
 let command: { args: string[]; label: string } | undefined;
+/** node's options in `npm start` (package.json), so that the server is measured as it is run */
+const NODE_ARGS = ['--max-old-space-size=2000'];
 let buildDir: string | undefined;
 
 /**
@@ -83,12 +85,15 @@ export function palisadeCommand(): { args: string[]; label: string } {
 
 export async function preparePalisade(mode: string): Promise<string[]> {
   const warnings: string[] = [];
-  const tsx = { args: ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'main.ts')], label: 'src/ through tsx' };
+  const tsx = {
+    args: [...NODE_ARGS, '--import', 'tsx', join(projectRoot, 'src', 'cli', 'main.ts')],
+    label: 'src/ through tsx',
+  };
   if (mode === 'tsx') command = tsx;
   else if (mode === 'dist') {
     const built = join(projectRoot, 'dist', 'src', 'cli', 'main.js');
     if (existsSync(built) && statSync(built).mtimeMs > newestMtime(join(projectRoot, 'src')))
-      command = { args: [built], label: 'dist/ (newer than src/)' };
+      command = { args: [...NODE_ARGS, built], label: 'dist/ (newer than src/)' };
     else {
       warnings.push('dist/ is absent or older than src/: Palisade runs through tsx');
       command = tsx;
@@ -118,7 +123,7 @@ export async function preparePalisade(mode: string): Promise<string[]> {
       warnings.push(
         `tsc reported type errors in the working tree (the JavaScript was emitted anyway): ${r.stdout.split('\n')[0]}`,
       );
-    command = { args: [main], label: 'src/ compiled by tsc into a temporary directory (node, no tsx)' };
+    command = { args: [...NODE_ARGS, main], label: 'src/ compiled by tsc into a temporary directory (node, no tsx)' };
   } else throw new Error(`--palisade is build, dist or tsx (got ${mode})`);
   return warnings;
 }
@@ -253,12 +258,17 @@ export async function startPalisade(s: PalisadeSetup, config: string): Promise<R
   };
 }
 
-/** `palisade import -` with the objects written to its standard input; returns its JSON report */
+/**
+ * `palisade import -` with the objects written to its standard input; returns its JSON report.
+ * `signal` ends the import early (the bench's row budget, which FerretDB's preload can exceed):
+ * the process is killed and the call fails.
+ */
 export async function palisadeImport(
   s: PalisadeSetup,
   config: string,
   collection: string,
   feed: (write: (chunk: string) => Promise<void>) => Promise<void>,
+  signal?: AbortSignal,
 ): Promise<string> {
   const child = spawn(
     process.execPath,
@@ -293,6 +303,10 @@ export async function palisadeImport(
       r(code ?? -1);
     }),
   );
+  const kill = (): void => void child.kill('SIGKILL');
+  if (signal?.aborted) kill();
+  else signal?.addEventListener('abort', kill, { once: true });
+  void exited.then(() => signal?.removeEventListener('abort', kill));
   const write = async (chunk: string): Promise<void> => {
     if (gone) throw new Error(`palisade import exited early:\n${output().slice(-3000)}`);
     if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));

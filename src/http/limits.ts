@@ -69,16 +69,25 @@ export function idleTimeoutWhileWorking(): RequestHandler {
   };
 }
 
-/** The work of {@link idleTimeoutWhileWorking} for one request (the lean path calls it directly). */
+/** The work of {@link idleTimeoutWhileWorking} for one request. */
 export function suspendIdleTimeout(req: IncomingMessage, res: ServerResponse): void {
+  const resume = pauseIdleTimeout(req);
+  if (resume !== undefined) onHeaders(res, resume);
+}
+
+/**
+ * Suspends the idle timeout of the request's socket and returns what arms it again, for a caller
+ * that knows when its answer starts (the lean path); undefined when it was not armed, or was
+ * suspended already by an earlier path of the same request.
+ */
+export function pauseIdleTimeout(req: IncomingMessage): (() => void) | undefined {
   const socket = req.socket;
   const armed = (socket as { timeout?: number }).timeout;
-  // Unarmed, or suspended already by an earlier path of the same request.
-  if (!armed) return;
+  if (!armed) return undefined;
   socket.setTimeout(0);
-  onHeaders(res, () => {
+  return () => {
     if (!socket.destroyed) socket.setTimeout(armed);
-  });
+  };
 }
 
 /**

@@ -19,7 +19,8 @@ import type { Authenticator } from '../../auth/authenticator.js';
 import { identify } from '../../auth/http-auth.js';
 import type { Principal } from '../../auth/principal.js';
 import type { LoginThrottle } from '../../auth/throttle.js';
-import { suspendIdleTimeout, type RequestLimiter } from '../../http/limits.js';
+import onHeaders from 'on-headers';
+import { pauseIdleTimeout, type RequestLimiter } from '../../http/limits.js';
 import { CLIENT_CLOSED, reportRequest, whenDone, type RequestLogOptions } from '../../http/request-log.js';
 import { TooManyRequestsError } from '../../errors.js';
 import { assertAcceptable, TAXII_21 } from '../media-types.js';
@@ -88,13 +89,23 @@ export function matchSmallGet(url: string): { get: SmallGet; params: Record<stri
   return undefined;
 }
 
+/** Accept values seen lately and whether they allow TAXII 2.1 (clients send the same few). */
+const ACCEPTED = new Map<string, boolean>();
+
 function acceptable(accept: string | undefined): boolean {
-  try {
-    assertAcceptable(accept);
-    return true;
-  } catch {
-    return false;
+  if (accept === undefined) return true;
+  let ok = ACCEPTED.get(accept);
+  if (ok === undefined) {
+    try {
+      assertAcceptable(accept);
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (ACCEPTED.size >= 64) ACCEPTED.clear();
+    ACCEPTED.set(accept, ok);
   }
+  return ok;
 }
 
 export function leanPath(o: LeanPathOptions): LeanPath {
@@ -107,6 +118,7 @@ export function leanPath(o: LeanPathOptions): LeanPath {
     get: SmallGet,
     params: Record<string, string>,
     fallback: () => void,
+    resume: (() => void) | undefined,
   ): Promise<void> => {
     const start = process.hrtime.bigint();
     const address = req.socket.remoteAddress;
@@ -163,6 +175,7 @@ export function leanPath(o: LeanPathOptions): LeanPath {
         }),
       );
     served++;
+    resume?.();
     res.writeHead(200, [
       ...security,
       'X-Request-Id',
@@ -181,10 +194,16 @@ export function leanPath(o: LeanPathOptions): LeanPath {
     if (o.trustProxy && req.headers['x-forwarded-for'] !== undefined) return fallback();
     const m = matchSmallGet(req.url ?? '');
     if (m === undefined || !acceptable(req.headers.accept)) return fallback();
-    suspendIdleTimeout(req, res);
-    serve(req, res, m.get, m.params, fallback).catch(() => {
+    // The socket's idle timeout rests while the answer is worked out (see idleTimeoutWhileWorking):
+    // armed again just before the lean path writes, or when the express path's answer starts.
+    const resume = pauseIdleTimeout(req);
+    const handOn = (): void => {
+      if (resume !== undefined) onHeaders(res, resume);
+      fallback();
+    };
+    serve(req, res, m.get, m.params, handOn, resume).catch(() => {
       // Nothing was written yet (writing is the last step): the express path answers.
-      if (!res.headersSent) fallback();
+      if (!res.headersSent) handOn();
     });
   }) as LeanPath;
   Object.defineProperty(lane, 'served', { get: () => served });

@@ -3,7 +3,7 @@
 // The express router (taxii-routes.ts) and the lean path (lean-routes.ts) both serve from this one
 // table, so the two cannot answer differently.
 import type { Principal } from '../../auth/principal.js';
-import type { AuditAction } from '../../store/store.js';
+import type { AuditAction, StatusRecord } from '../../store/store.js';
 import { apiRootResource, collectionResource, statusResource } from '../resources.js';
 import type { Noted, TaxiiServices } from './common.js';
 
@@ -18,6 +18,18 @@ export interface SmallGet {
     p: Principal,
     params: Readonly<Record<string, string>>,
   ): Promise<{ body: object; noted?: Noted }>;
+}
+
+/**
+ * Status resources by the record they were built from: a complete status comes from the status
+ * service's memory as the same (frozen) record on every poll, so its resource is built once.
+ */
+const statusResources = new WeakMap<StatusRecord, object>();
+
+function statusBody(status: StatusRecord): object {
+  let body = statusResources.get(status);
+  if (body === undefined) statusResources.set(status, (body = statusResource(status)));
+  return body;
 }
 
 const param = (params: Readonly<Record<string, string>>, name: string): string => params[name] as string;
@@ -37,7 +49,7 @@ export const SMALL_GETS: readonly SmallGet[] = [
     read: async (svc, p, x) => {
       const status = await svc.statuses.get(p, param(x, 'root'), param(x, 'status'));
       return {
-        body: statusResource(status),
+        body: statusBody(status),
         noted: { collectionId: status.collectionId, detail: { status: status.id } },
       };
     },

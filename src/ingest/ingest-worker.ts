@@ -96,6 +96,10 @@ export class IngestWorker {
   }
 
   private idle(): Promise<void> {
+    // Stopped while this loop was waiting on the queue: stop() has poked the sleepers already, and
+    // a sleep begun now would wait a whole poll interval on an unreferenced timer (a process with
+    // nothing else to run would exit before its caller's close() returned).
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(done, this.opts.pollMs);
       t.unref();

@@ -70,7 +70,6 @@ export function buildApp(c: Container, opts: AppOptions = {}): Express {
       auth: c.authenticator,
       throttle: c.throttle,
       limiter,
-      audit: c.services.audit,
       observe: observed(c),
       securityHeaders: headersSetBy(security),
       trustProxy: c.config.server.trustProxy === true,

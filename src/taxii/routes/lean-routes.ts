@@ -14,7 +14,6 @@
 // Content-Length; tests compare the two paths' answers.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuditLog } from '../../access/audit-log.js';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { identify } from '../../auth/http-auth.js';
 import type { Principal } from '../../auth/principal.js';
@@ -32,7 +31,6 @@ export interface LeanPathOptions {
   auth: Authenticator;
   throttle: LoginThrottle;
   limiter: RequestLimiter;
-  audit: AuditLog;
   observe: RequestLogOptions;
   /** the security headers every answer carries (helmet's), as [name, value] pairs */
   securityHeaders: readonly (readonly [string, string])[];
@@ -149,7 +147,7 @@ export function leanPath(o: LeanPathOptions): LeanPath {
     res.once('close', admitted.release);
     const requestId = randomUUID();
     if (get.audit !== undefined)
-      recordTaxiiAccess(o.audit, {
+      recordTaxiiAccess(o.svc.audit, {
         action: get.audit.action,
         outcome: 'ok',
         requestId,

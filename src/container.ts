@@ -68,8 +68,11 @@ export async function createContainer(
     await opened.close();
     throw err;
   }
-  // The queue depth is read at each scrape, through the store below.
-  const metrics = new Metrics(() => store.jobs.countQueued());
+  // The queue depth and the index backlog are read at each scrape, through the store below.
+  const metrics = new Metrics(
+    () => store.jobs.countQueued(),
+    () => store.intel.countPending(),
+  );
   // Every store call is timed at this one seam, whatever the backend (src/ops/timed-store.ts).
   const timed = config.ops.metrics.enabled
     ? timeStore(opened, (method, seconds) => metrics.storeCall(method, seconds))

@@ -288,3 +288,38 @@ export async function pageLatencies(
   }
   return { first, deep };
 }
+
+/**
+ * The analyst index's backlog from /metrics (palisade_analyst_index_backlog): changes stored but
+ * not yet applied to the index. The bench's servers allow anonymous scrapes on the loopback.
+ */
+export function indexBacklog(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'GET', path: '/metrics' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const m = /^palisade_analyst_index_backlog (\d+)$/m.exec(Buffer.concat(chunks).toString());
+        if (res.statusCode === 200 && m) resolve(Number(m[1]));
+        else reject(new Error(`GET /metrics answered ${res.statusCode ?? '?'} without the index backlog`));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Waits until the analyst index has applied everything stored (a SQLite server applies it after
+ * the writes, when idle); returns the backlog found first and the seconds it took to reach 0.
+ */
+export async function indexSettled(port: number, timeoutMs = 600_000): Promise<{ backlog: number; seconds: number }> {
+  const t0 = performance.now();
+  const backlog = await indexBacklog(port);
+  for (let n = backlog; n > 0; n = await indexBacklog(port)) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`the analyst index still had ${n} changes to apply`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { backlog, seconds: (performance.now() - t0) / 1000 };
+}

@@ -153,6 +153,7 @@ export async function writePalisadeConfig(s: PalisadeSetup): Promise<string> {
     file,
     `${store}taxii: { title: bench, default_api_root: b, max_page_size: 1000 }
 ingest: { max_objects_per_envelope: 1000000 }
+ops: { metrics: { allow_anonymous: true } }
 api_roots:
   - path: b
     title: bench

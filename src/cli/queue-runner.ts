@@ -161,13 +161,18 @@ export class QueueRunner {
     return this.pending.size;
   }
 
-  /** Polls until every queued job is complete, reporting the processed count after each poll. */
+  /**
+   * Polls until every queued job is complete, reporting the processed count after each poll; then
+   * waits for the analyst index to apply what was stored (a store may index after the write), so
+   * that the command ends with its objects searchable and leaves no backlog to a server.
+   */
   async waitAll(onProgress: (processed: number) => void): Promise<void> {
     for (;;) {
       onProgress(await this.poll());
-      if (this.pending.size === 0) return;
+      if (this.pending.size === 0) break;
       await sleep(POLL_MS);
     }
+    while ((await this.container.store.intel.catchUp()) > 0);
   }
 }
 

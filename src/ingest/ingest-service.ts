@@ -8,7 +8,6 @@ import type { AccessGate, Admitted, CollectionRef } from '../access/gate.js';
 import { writeRefusal } from '../access/write-policy.js';
 import type { Principal } from '../auth/principal.js';
 import type { StixValidator } from '../stix/validator.js';
-import { fieldWords, intelFields } from '../stix/intel-fields.js';
 import { toVersionRecord, versionOf } from '../stix/versions.js';
 import { formatMicros, type Clock } from '../stix/timestamps.js';
 import type {
@@ -239,14 +238,8 @@ export class IngestService {
       const refused = verdict.ok ? writeRefusal(target, obj as Record<string, unknown>) : undefined;
       if (verdict.ok && refused !== undefined)
         failures.push({ id: verdict.id, version: versionOf(obj) ?? '', message: refused });
-      else if (verdict.ok) {
-        // The analyst index's fields come from the object parsed here: the store need not parse
-        // the stored text again.
-        const o = obj as Record<string, unknown>;
-        const intel = intelFields(o);
-        intel.words = fieldWords(intel);
-        valid.push({ ...toVersionRecord(o, verdict, e.text), intel });
-      } else
+      else if (verdict.ok) valid.push(toVersionRecord(obj as Record<string, unknown>, verdict, e.text));
+      else
         failures.push({
           id: verdict.id ?? `objects[${e.index}]`,
           version: versionOf(obj) ?? '',

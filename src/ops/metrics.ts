@@ -101,8 +101,11 @@ export class Metrics implements IngestCounter, ServedCounter, LoginFailureCounte
   private readonly storeSeconds: CallHistogram;
   private processMetrics = false;
 
-  /** queueDepth: released add-objects jobs not yet done (read at each scrape) */
-  constructor(queueDepth: () => Promise<number>) {
+  /**
+   * queueDepth: released add-objects jobs not yet done; indexBacklog: changes the analyst index
+   * has yet to apply (both read at each scrape)
+   */
+  constructor(queueDepth: () => Promise<number>, indexBacklog: () => Promise<number> = async () => 0) {
     const registers = [this.registry];
     const p = METRICS_PREFIX;
     this.requests = new Counter({
@@ -150,6 +153,18 @@ export class Metrics implements IngestCounter, ServedCounter, LoginFailureCounte
         // /readyz reports the store.
         try {
           this.set(await queueDepth());
+        } catch {
+          // keep the previous value
+        }
+      },
+    });
+    new Gauge({
+      name: `${p}analyst_index_backlog`,
+      help: 'Stored changes the analyst index (search, graph, change log) has not applied yet; it applies them when the store is idle, and any analyst read applies them first.',
+      registers,
+      async collect() {
+        try {
+          this.set(await indexBacklog());
         } catch {
           // keep the previous value
         }

@@ -24,11 +24,6 @@ export interface IntelFields {
   text: Record<SearchField, string>;
   /** links made by this object, without collectionId (the caller's collection) */
   edges: LinkFields[];
-  /**
-   * searchTokens of each SEARCH_FIELDS entry of `text`, joined by spaces (fieldWords), when the
-   * caller computed them already: the ingest path does, so the store's single writer need not
-   */
-  words?: string[];
 }
 
 /** The words of each search field, in SEARCH_FIELDS order, as the full-text tables take them. */

@@ -1,7 +1,6 @@
 // STIX 2.1 §3.2 versioning as TAXII 2.1 §3.4.1 sees it: the version of an object is its
 // `modified`, else its `created`; an object with neither (most SCOs) takes the time it was first
 // added, which the store assigns. Also the STIX media type of a spec version.
-import type { IntelFields } from './intel-fields.js';
 import { objectMarkingRefs } from './markings.js';
 import { versionKey } from './timestamps.js';
 
@@ -33,11 +32,6 @@ export interface VersionRecord {
   /** §7.2.2 object-level marking definition ids, sorted (releasability filters on them) */
   markings: string[];
   json: string;
-  /**
-   * What the analyst index keeps of the object (stix/intel-fields.ts), when the caller computed it
-   * from the object it already holds parsed; a store that is not given it reads it from `json`.
-   */
-  intel?: IntelFields;
 }
 
 /**

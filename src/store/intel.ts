@@ -116,6 +116,16 @@ export interface IntelStore {
   queryChanges(scope: IntelScope, query: ChangeQuery): Promise<IntelChange[]>;
   /** How many visible latest entries each scoped collection holds, by collection id. */
   countLatest(scope: IntelScope): Promise<Record<string, number>>;
+  /**
+   * Changes written but not applied to the index yet (a backend may apply them after the write;
+   * every read above applies them first). For the operator's metrics; 0 where writes index at once.
+   */
+  countPending(): Promise<number>;
+  /**
+   * Applies queued changes for about a second at most; resolves with how many are still queued
+   * (0: the index is up to date). A bulk import calls it until 0 so that it ends indexed.
+   */
+  catchUp(): Promise<number>;
 }
 
 // ---- paging of search answers ---------------------------------------------------------------------

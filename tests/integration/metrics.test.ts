@@ -202,6 +202,15 @@ describe('Prometheus metrics (/metrics)', function () {
       expect(samples.find((s) => s.name === 'palisade_ingest_queue_depth')?.value).to.equal(0);
     });
 
+    it('reads the analyst index backlog from the store at each scrape: none once the store has applied it', async () => {
+      await app.post(objectsPath(), envelope(indicator('metrics-backlog'))).expect(202);
+      const backlog = async (): Promise<number | undefined> =>
+        (await scrape(app)).find((s) => s.name === 'palisade_analyst_index_backlog')?.value;
+      const deadline = Date.now() + 10_000;
+      while ((await backlog()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await backlog()).to.equal(0);
+    });
+
     it('/healthz and /readyz stay open and name nothing', async () => {
       const h = await app.http.get('/healthz').expect(200);
       const r = await app.http.get('/readyz').expect(200);

@@ -10,6 +10,7 @@ import { StoreVersionError } from '../../src/errors.js';
 import { connectMongoStore } from '../../src/store/mongo/mongo-store.js';
 import { MONGO_MIGRATIONS, type MongoMigration } from '../../src/store/mongo/migrations.js';
 import { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from '../../src/store/sqlite/migrations.js';
+import { IntelIndexWriter } from '../../src/store/sqlite/intel.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { versionKey } from '../../src/stix/timestamps.js';
 import type { Store } from '../../src/store/store.js';
@@ -208,7 +209,7 @@ describe('SQLite schema migrations', () => {
     db.close();
     const store = openSqliteStore(file);
     try {
-      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10, 11]);
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10, 11, 12]);
       await expectBackfilled(store);
     } finally {
       await store.close();
@@ -220,27 +221,39 @@ describe('SQLite schema migrations', () => {
     await old.migrate();
     await old.catalog.putApiRoot({ path: 'r1', title: 'r1', maxContentLength: 1000, source: 'config' });
     await old.catalog.putCollection({ id: BC, apiRoot: 'r1', title: 'b', source: 'config' });
+    await old.close();
     const described: Stix = {
       ...intrusionSet('Turla', '2024-01-01T00:00:00.000Z'),
       description: 'Spearphishing against ministries of foreign affairs',
     };
-    await old.objects.addObjects(
-      BC,
-      [described, B_NEW].map((o) => ({
-        id: o.id,
-        type: o.type,
-        specVersion: '2.1',
-        version: o.modified as string,
-        versionKey: versionKey(o.modified as string) as string,
-        markings: [],
-        json: JSON.stringify(o),
-      })),
-      1_000,
-    );
-    await old.close();
+    // Written as a schema-10 release wrote: the object row and its index rows in one transaction.
+    const raw = new Database(file);
+    const ckey = (raw.prepare('SELECT ckey FROM collections WHERE id = ?').get(BC) as { ckey: number }).ckey;
+    const index = new IntelIndexWriter((sql) => raw.prepare(sql));
+    raw.transaction(() => {
+      [described, B_NEW].forEach((o, i) => {
+        const json = JSON.stringify(o);
+        const seq = raw
+          .prepare(
+            `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
+             VALUES (?, ?, ?, ?, ?, ?, '2.1', 1, 1, ?)`,
+          )
+          .run(
+            ckey,
+            o.id,
+            versionKey(o.modified as string),
+            o.modified,
+            1_000 + i,
+            o.type,
+            Buffer.from(json),
+          ).lastInsertRowid;
+        index.setLatest(ckey, o.id, Number(seq), json, 1_000 + i, { at: 1_000 + i });
+      });
+    })();
+    raw.close();
     const store = openSqliteStore(file);
     try {
-      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([11]);
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([11, 12]);
       const scope = { collections: [{ id: BC, deniedMarkings: [] as string[] }] };
       const ids = async (text: string): Promise<string[]> =>
         (await store.intel.searchObjects(scope, { text }, 10)).hits.map((h) => h.id);
@@ -251,6 +264,22 @@ describe('SQLite schema migrations', () => {
       expect(await ids('tu')).to.deep.equal([described.id]);
       expect(await ids('of')).to.deep.equal([described.id]);
       expect(await ids('mi')).to.deep.equal([]);
+      // Migration 12: what is written from now on is queued for the index, and found.
+      await store.objects.addObjects(
+        BC,
+        [{ ...intrusionSet('Sandworm', '2024-03-01T00:00:00.000Z'), aliases: ['Voodoo Bear'] }].map((o) => ({
+          id: o.id,
+          type: o.type,
+          specVersion: '2.1',
+          version: o.modified as string,
+          versionKey: versionKey(o.modified as string) as string,
+          markings: [],
+          json: JSON.stringify(o),
+        })),
+        2_000,
+      );
+      expect(await ids('voodoo')).to.deep.equal([stixId('intrusion-set', 'Sandworm')]);
+      expect(await ids('fancy')).to.deep.equal([B_NEW.id]);
     } finally {
       await store.close();
     }

@@ -101,6 +101,7 @@ describe('SQLite worker threads: routing by method name', () => {
       'intel.findEdges',
       'intel.queryChanges',
       'intel.countLatest',
+      'intel.countPending',
     ]);
     const writes = new Set([
       'meta.initMeta',
@@ -123,6 +124,8 @@ describe('SQLite worker threads: routing by method name', () => {
       'statuses.putStatus',
       'statuses.purgeStatuses',
       'audit.append',
+      'intel.applyQueued',
+      'intel.catchUp',
     ]);
     for (const name of reads) expect(methods, name).to.include(name);
     for (const name of writes) expect(methods, name).to.include(name);
@@ -385,6 +388,88 @@ describe('SQLite worker threads: deadlines, crashes and close', function () {
     } finally {
       await s.close();
       await rm(own, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SQLite analyst index: changes queued by writes, applied after them', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let file: string;
+  const scope = { collections: [{ id: C, deniedMarkings: [] as string[] }] };
+  const counts = (): { pending: number; entries: number } => {
+    const db = new Database(file, { readonly: true });
+    try {
+      const n = (table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+      return { pending: n('intel_pending'), entries: n('intel_entries') };
+    } finally {
+      db.close();
+    }
+  };
+  const setUp = async (s: Store): Promise<void> => {
+    await s.migrate();
+    await s.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1, source: 'config' });
+    await s.catalog.putCollection({ id: C, apiRoot: 'r', title: 'c', source: 'config' });
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palisade-intel-queue-'));
+    file = join(dir, 'palisade.db');
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('a write only queues; the first read applies the queue, in-process', async () => {
+    const s = openSqliteStore(file);
+    try {
+      await setUp(s);
+      await s.objects.addObjects(C, versions(0, 3), Date.now() * 1000);
+      expect(counts()).to.deep.equal({ pending: 3, entries: 0 });
+      expect(await s.intel.countPending()).to.equal(3);
+      expect(await s.intel.countLatest(scope)).to.deep.equal({ [C]: 3 });
+      expect(counts()).to.deep.equal({ pending: 0, entries: 3 });
+      await s.objects.addObjects(C, versions(3, 2), Date.now() * 1000);
+      expect(await s.intel.catchUp()).to.equal(0);
+      expect(counts()).to.deep.equal({ pending: 0, entries: 5 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a reader thread that finds the queue not applied hands the read to the writer, which applies it and answers', async () => {
+    const warnings: string[] = [];
+    const log = { warn: (_: object, m: string) => warnings.push(m), error: (_: object, m: string) => warnings.push(m) };
+    // The writer's idle work is held off: only the read can apply the queue.
+    const s = await openThreadedSqliteStore(file, { log, readers: 1, indexDelayMs: 600_000 });
+    try {
+      await setUp(s);
+      await s.objects.addObjects(C, versions(0, 1200), Date.now() * 1000);
+      expect(counts()).to.deep.equal({ pending: 1200, entries: 0 });
+      const ids = versions(1195, 5).map((v) => v.id);
+      const found = (await threadsOf(s).call('intel', 'getLatest', [scope, ids], 'lookup')) as { id: string }[];
+      expect(found.map((e) => e.id).sort()).to.deep.equal(ids);
+      expect(counts()).to.deep.equal({ pending: 0, entries: 1200 });
+      // Applied now: the next read stays on the reader.
+      expect(await s.intel.countLatest(scope)).to.deep.equal({ [C]: 1200 });
+      expect(warnings).to.deep.equal([]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the writer applies the queue by itself once no call has come for a while, and a restart finds what is left', async () => {
+    const s = await openThreadedSqliteStore(file, { readers: 1, indexDelayMs: 600_000 });
+    await setUp(s);
+    await s.objects.addObjects(C, versions(0, 1200), Date.now() * 1000);
+    await s.close();
+    expect(counts()).to.deep.equal({ pending: 1200, entries: 0 });
+    // A new process: no read of the index, only the writer's idle work.
+    const again = await openThreadedSqliteStore(file, { readers: 1, indexDelayMs: 20 });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (counts().pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(counts()).to.deep.equal({ pending: 0, entries: 1200 });
+    } finally {
+      await again.close();
     }
   });
 });

@@ -702,6 +702,15 @@ export class MongoIntel implements IntelStore {
     }));
   }
 
+  /** Nothing waits: the objects area's writes update the index themselves (MongoIntelWriter). */
+  async countPending(): Promise<number> {
+    return 0;
+  }
+
+  async catchUp(): Promise<number> {
+    return 0;
+  }
+
   async countLatest(scope: IntelScope): Promise<Record<string, number>> {
     const sc = scopeFilter(scope);
     const out: Record<string, number> = {};

@@ -23,7 +23,8 @@ export class SqliteDb {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  private readonly readOnly: boolean;
+  /** a query_only connection (SqliteDbOptions.readOnly) */
+  readonly readOnly: boolean;
 
   constructor(file: string, opts: SqliteDbOptions = {}) {
     this.readOnly = opts.readOnly === true;

@@ -1,7 +1,9 @@
 // Intel area on SQLite (store/intel.ts): the latest version of every (collection, id) in
 // intel_entries, its words in the FTS5 table intel_fts (rowid = entries.ekey), the links it makes in
-// intel_edges and a change log in intel_changes. Written by IntelIndexWriter inside the objects
-// area's write transactions and by migration 9; read by SqliteIntel. Layout: src/store/README.md.
+// intel_edges and a change log in intel_changes. The objects area's write transactions only queue
+// what changed in intel_pending; IntelIndexWriter applies the queue in order, later (the writer
+// thread's idle time, threads/worker.ts) or before any read of this area, so a read reflects every
+// write that completed before it. Read by SqliteIntel. Layout: src/store/README.md.
 import type Database from 'better-sqlite3';
 import {
   FIELD_WEIGHTS,
@@ -94,6 +96,31 @@ const BM25_SHORT_WEIGHTS = SHORT_FIELDS.map((f) => FIELD_WEIGHTS[f]).join(', ');
 /** bound parameters per IN list */
 const CHUNK = 500;
 
+/**
+ * Migration 12: the writes the index has yet to follow, in commit order. `obj_seq` is the version
+ * that became the latest of its id; NULL means versions of the id were deleted (the entry then
+ * follows whatever version is left, see IntelIndexWriter.refresh). `at` is the change's time.
+ */
+export const INTEL_PENDING_SCHEMA = `
+CREATE TABLE intel_pending (
+  qseq INTEGER PRIMARY KEY,
+  ckey INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  obj_seq INTEGER,
+  at INTEGER NOT NULL);
+`;
+
+/** Queued writes applied per transaction: a read or a write arriving meanwhile waits at most one. */
+export const INTEL_BATCH = 500;
+/** how long one catchUp call applies batches (other writes wait behind it) */
+const CATCH_UP_MS = 1_000;
+
+/**
+ * The error code of a read that found the index behind on a query_only connection (a reader
+ * thread), which cannot apply the queue: the threaded store runs the read again on the writer.
+ */
+export const INTEL_BEHIND = 'PALISADE_INTEL_BEHIND';
+
 function fieldsOfText(json: string): IntelFields {
   let obj: unknown;
   try {
@@ -108,12 +135,60 @@ function markingsText(markings: readonly string[]): string | null {
   return markings.length > 0 ? JSON.stringify([...new Set(markings)].sort()) : null;
 }
 
+function textOf(json: unknown): string {
+  return Buffer.isBuffer(json) ? json.toString('utf8') : String(json);
+}
+
+type PendingRow = [qseq: number, ckey: number, id: string, objSeq: number | null, at: number];
+
 /**
  * Keeps the index rows of one (collection, id) in step with the objects table. Runs inside the
- * caller's transaction: addObjects, deleteObjects, migration 9.
+ * caller's transaction: the objects area queues (enqueue), applyPending and the migrations apply.
  */
 export class IntelIndexWriter {
   constructor(private readonly prep: Prepare) {}
+
+  /**
+   * Queues a change for the index, in the caller's write transaction: version `seq` became the
+   * latest of its id, or (seq null) versions of the id were deleted. Keeping the index in the same
+   * transaction cost about two thirds of each stored object's write time; queued, it is applied
+   * when the writer is idle or a read needs it.
+   */
+  enqueue(ckey: number, id: string, seq: number | null, at: number): void {
+    this.prep('INSERT INTO intel_pending (ckey, id, obj_seq, at) VALUES (?, ?, ?, ?)').run(ckey, id, seq, at);
+  }
+
+  /** Whether queued changes wait (reads check this first). */
+  hasPending(): boolean {
+    return this.prep('SELECT 1 FROM intel_pending LIMIT 1').get() !== undefined;
+  }
+
+  /**
+   * Applies up to `limit` queued changes in the order they were committed and removes them, in
+   * the caller's transaction; returns how many it applied. Replaying in commit order leaves the
+   * same entries and change log as applying each change in its own write transaction did: a
+   * version deleted since it was queued is skipped (the deletion's own change follows in the
+   * queue), and one that is the entry already (a deletion's fallback reached it) is not logged twice.
+   */
+  applyPending(limit: number): number {
+    const rows = this.prep('SELECT qseq, ckey, id, obj_seq, at FROM intel_pending ORDER BY qseq LIMIT ?')
+      .raw()
+      .all(limit) as PendingRow[];
+    if (rows.length === 0) return 0;
+    const version = this.prep('SELECT json, date_added FROM objects WHERE seq = ?');
+    const entry = this.prep('SELECT obj_seq FROM intel_entries WHERE ckey = ? AND id = ?').pluck();
+    for (const [, ckey, id, objSeq, at] of rows) {
+      if (objSeq === null) {
+        this.refresh(ckey, id, at);
+        continue;
+      }
+      if (entry.get(ckey, id) === objSeq) continue;
+      const v = version.get(objSeq) as Row | undefined;
+      if (v) this.setLatest(ckey, id, objSeq, textOf(v.json), v.date_added as number, { at });
+    }
+    this.prep('DELETE FROM intel_pending WHERE qseq <= ?').run((rows.at(-1) as PendingRow)[0]);
+    return rows.length;
+  }
 
   /**
    * The version stored at objects.seq `seq` became the latest of its id. `change` is logged with
@@ -124,13 +199,11 @@ export class IntelIndexWriter {
     ckey: number,
     id: string,
     seq: number,
-    source: string | IntelFields,
+    json: string,
     dateAdded: number,
     change?: { kind?: ChangeKind; at: number },
   ): void {
-    // The ingest path hands the fields over, computed from the object it already parsed; the
-    // backfill and a fallback after a deletion read them from the stored text.
-    const f = typeof source === 'string' ? fieldsOfText(source) : source;
+    const f = fieldsOfText(json);
     const markings = markingsText(f.markings);
     const old = this.prep('SELECT ekey FROM intel_entries WHERE ckey = ? AND id = ?').get(ckey, id) as Row | undefined;
     let ekey: number;
@@ -153,7 +226,7 @@ export class IntelIndexWriter {
       );
     }
     // Each field tokenized once: the short table takes the first four of the same strings.
-    const words = f.words ?? fieldWords(f);
+    const words = fieldWords(f);
     this.prep(
       'INSERT INTO intel_fts (rowid, name, aliases, external_id, labels, description) VALUES (?, ?, ?, ?, ?, ?)',
     ).run(ekey, ...words);
@@ -195,15 +268,10 @@ export class IntelIndexWriter {
       return;
     }
     if (entry && entry.obj_seq === latest.seq) return;
-    const json = latest.json;
-    this.setLatest(
-      ckey,
-      id,
-      latest.seq as number,
-      Buffer.isBuffer(json) ? json.toString('utf8') : String(json),
-      latest.date_added as number,
-      { kind: entry ? 'versioned' : 'added', at },
-    );
+    this.setLatest(ckey, id, latest.seq as number, textOf(latest.json), latest.date_added as number, {
+      kind: entry ? 'versioned' : 'added',
+      at,
+    });
   }
 
   private log(
@@ -379,9 +447,55 @@ function toEntry(r: EntryRow, ids: Map<number, string>): IntelEntry {
 }
 
 export class SqliteIntel implements IntelStore {
-  constructor(private readonly s: SqliteDb) {}
+  private readonly writer: IntelIndexWriter;
+  private readonly batch: () => number;
+
+  constructor(private readonly s: SqliteDb) {
+    this.writer = new IntelIndexWriter((sql) => s.stmt(sql));
+    const apply = s.db.transaction(() => this.writer.applyPending(INTEL_BATCH));
+    this.batch = () => apply.immediate();
+  }
+
+  /**
+   * Applies queued changes, one transaction of INTEL_BATCH at a time, at most `maxBatches`
+   * transactions; returns how many changes it applied (fewer than maxBatches × INTEL_BATCH: the
+   * queue is empty).
+   */
+  applyQueued(maxBatches: number): number {
+    let applied = 0;
+    for (let i = 0; i < maxBatches; i++) {
+      const n = this.batch();
+      applied += n;
+      if (n < INTEL_BATCH) break;
+    }
+    return applied;
+  }
+
+  async countPending(): Promise<number> {
+    return this.s.stmt('SELECT count(*) FROM intel_pending').pluck().get() as number;
+  }
+
+  async catchUp(): Promise<number> {
+    const until = performance.now() + CATCH_UP_MS;
+    while (this.applyQueued(1) === INTEL_BATCH && performance.now() < until);
+    return this.countPending();
+  }
+
+  /**
+   * Called first by every read: a read reflects every write that completed before it. A writable
+   * connection applies the queue itself; a query_only one (a reader thread) refuses the read with
+   * INTEL_BEHIND and the threaded store runs it on the writer.
+   */
+  private fresh(): void {
+    if (!this.writer.hasPending()) return;
+    if (this.s.readOnly) {
+      throw Object.assign(new Error('the analyst index has queued changes to apply first'), { code: INTEL_BEHIND });
+    }
+    this.applyQueued(Infinity);
+  }
 
   async searchObjects(scope: IntelScope, query: SearchQuery, limit: number, cursor?: string): Promise<SearchPage> {
+    this.fresh();
     const offset = decodeSearchCursor(cursor);
     const sc = resolveScope(this.s, scope);
     const words = [...new Set(searchTokens(query.text))].slice(0, SEARCH_MAX_WORDS);
@@ -440,6 +554,7 @@ export class SqliteIntel implements IntelStore {
   }
 
   async getLatest(scope: IntelScope, ids: readonly string[]): Promise<IntelEntry[]> {
+    this.fresh();
     const sc = resolveScope(this.s, scope);
     if (!sc || ids.length === 0) return [];
     const vis = sc.entries('e');
@@ -459,6 +574,7 @@ export class SqliteIntel implements IntelStore {
   }
 
   async queryLatestByType(scope: IntelScope, types: readonly string[], limit: number): Promise<IntelEntry[]> {
+    this.fresh();
     const sc = resolveScope(this.s, scope);
     if (!sc || types.length === 0 || limit <= 0) return [];
     const vis = sc.entries('e');
@@ -472,6 +588,7 @@ export class SqliteIntel implements IntelStore {
   }
 
   async findEdges(scope: IntelScope, query: EdgeQuery): Promise<IntelEdge[]> {
+    this.fresh();
     const sc = resolveScope(this.s, scope);
     const ids = [...new Set(query.ids)].slice(0, CHUNK);
     if (!sc || ids.length === 0 || query.limit <= 0) return [];
@@ -501,6 +618,7 @@ export class SqliteIntel implements IntelStore {
   }
 
   async queryChanges(scope: IntelScope, query: ChangeQuery): Promise<IntelChange[]> {
+    this.fresh();
     const sc = resolveScope(this.s, scope);
     if (!sc || query.limit <= 0) return [];
     const vis = sc.changes('c');
@@ -522,6 +640,7 @@ export class SqliteIntel implements IntelStore {
   }
 
   async countLatest(scope: IntelScope): Promise<Record<string, number>> {
+    this.fresh();
     const out: Record<string, number> = {};
     const sc = resolveScope(this.s, scope);
     if (!sc) return out;

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
 import { versionKey } from '../../stix/timestamps.js';
-import { createIntelIndex, rebuildFullText } from './intel.js';
+import { createIntelIndex, INTEL_PENDING_SCHEMA, rebuildFullText } from './intel.js';
 import { INGEST_QUEUE_SCHEMA } from './jobs-schema.js';
 
 export interface SqliteMigration {
@@ -188,6 +188,11 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
                INSERT INTO date_added_marks (ckey, last) SELECT ckey, max(date_added) FROM objects GROUP BY ckey;`),
   },
   { version: 11, name: 'intel full-text table without positions or prefix indexes', up: rebuildFullText },
+  {
+    version: 12,
+    name: 'intel index changes queued by writes, applied after them',
+    up: (db) => db.exec(INTEL_PENDING_SCHEMA),
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -120,7 +120,7 @@ export class SqliteObjects implements ObjectStore {
         ).lastInsertRowid;
         for (const m of v.markings) mark.run(seq, m);
         // The intel index follows the latest version; an older version arriving late changes nothing.
-        if (isLast) this.intel.setLatest(ckey, v.id, Number(seq), v.intel ?? v.json, dateAdded, { at: dateAdded });
+        if (isLast) this.intel.enqueue(ckey, v.id, Number(seq), dateAdded);
         out.push({ id: v.id, version, outcome: 'added' });
       }
       if (lastAdded > firstMark) saveMark.run(ckey, lastAdded);
@@ -251,7 +251,7 @@ export class SqliteObjects implements ObjectStore {
              WHERE ckey = ? AND id = ?`,
           )
           .run(ckey, query.objectId);
-        this.intel.refresh(ckey, query.objectId, Date.now() * 1000);
+        this.intel.enqueue(ckey, query.objectId, null, Date.now() * 1000);
       }
       return removed;
     });

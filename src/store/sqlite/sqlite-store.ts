@@ -14,6 +14,14 @@ import { SqliteObjects } from './objects.js';
 import { SqliteStatuses } from './statuses.js';
 import { SqliteTenancy } from './tenancy.js';
 
+export interface SqliteStore extends Store {
+  /**
+   * Background work of the connection that writes: applies the analyst index's queued changes
+   * (sqlite/intel.ts), at most `maxBatches` transactions of them; returns how many it applied.
+   */
+  applyQueued(maxBatches: number): number;
+}
+
 /**
  * The store on one connection, in the calling thread: every query runs on it. The server uses
  * openThreadedSqliteStore (threads/threaded-store.ts), which runs this in worker threads; this
@@ -23,8 +31,9 @@ export function openSqliteStore(
   file: string,
   migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
   opts: SqliteDbOptions = {},
-): Store {
+): SqliteStore {
   const s = new SqliteDb(file, opts);
+  const intel = new SqliteIntel(s);
   return {
     meta: new SqliteMeta(s),
     catalog: new SqliteCatalog(s),
@@ -36,7 +45,8 @@ export function openSqliteStore(
     statuses: new SqliteStatuses(s),
     audit: new SqliteAudit(s),
     jobs: new SqliteJobs(s),
-    intel: new SqliteIntel(s),
+    intel,
+    applyQueued: (maxBatches) => intel.applyQueued(maxBatches),
     migrate: async (log?: MigrationLog): Promise<MigrationReport> => migrateSqlite(s.db, migrations, log),
     ping: async () => {
       s.stmt('SELECT 1').get();

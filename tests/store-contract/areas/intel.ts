@@ -238,6 +238,8 @@ export function intelContract(ctx: ContractContext): void {
       await add([apt28(M1)], T0);
       await add([apt28(M2, { name: 'Strontium' })], T0 + 10);
       await add([rel('gone', apt28().id, xAgent().id, 'uses')], T0 + 20);
+      // Seen by a reader before it is deleted: the fallback below is a change someone could observe.
+      expect(ids(await search('strontium'))).to.deep.equal([apt28().id]);
       const del = (id: string, exact?: string) =>
         ctx.store.objects.deleteObjects(C, {
           objectId: id,

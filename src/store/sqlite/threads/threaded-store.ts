@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { UnavailableError } from '../../../errors.js';
 import type { MigrationLog, MigrationReport, Store } from '../../store.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { INTEL_BEHIND } from '../intel.js';
 import { laneOf, type Lane } from './routing.js';
 import {
   decode,
@@ -45,6 +46,11 @@ export interface ThreadedSqliteOptions {
   log?: StoreLog;
   /** WAL size from which the checkpoint thread checkpoints (threads/checkpointer.ts); for tests */
   checkpointAtBytes?: number;
+  /**
+   * How long the writer waits without a call before it applies the analyst index's queued changes
+   * (sqlite/intel.ts); default 50 ms. Tests set it high to see reads apply the queue themselves.
+   */
+  indexDelayMs?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
@@ -144,8 +150,9 @@ class Thread {
     readonly role: 'writer' | 'reader',
     file: string,
     onExit: (t: Thread, code: number, cause: Error | undefined) => void,
+    indexDelayMs?: number,
   ) {
-    this.worker = spawnWorker({ file, role });
+    this.worker = spawnWorker({ file, role, ...(indexDelayMs !== undefined ? { indexDelayMs } : {}) });
     let crash: Error | undefined;
     this.ready = new Promise<AreaMap>((resolve, reject) => {
       this.worker.once('message', (hello: Hello) => {
@@ -258,6 +265,7 @@ class ThreadPool {
   private readonly writeTimeoutMs: number;
   private readonly log: StoreLog | undefined;
   private readonly checkpointAtBytes: number | undefined;
+  private readonly indexDelayMs: number | undefined;
   private checkpointer: Checkpointer | undefined;
   private writer!: Thread;
   private readonly readers: Thread[] = [];
@@ -279,6 +287,7 @@ class ThreadPool {
     this.writeTimeoutMs = opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.log = opts.log;
     this.checkpointAtBytes = opts.checkpointAtBytes;
+    this.indexDelayMs = opts.indexDelayMs;
   }
 
   /**
@@ -450,8 +459,14 @@ class ThreadPool {
     };
     call.reject = (err) => {
       done();
+      const code = (err as { code?: unknown }).code;
+      // The analyst index has queued changes a reader cannot apply: the writer applies them and reads.
+      if (code === INTEL_BEHIND && 'area' in call.body) {
+        this.toWriter({ ...call, lane: 'write', resolve, reject });
+        return;
+      }
       // query_only refused a write: the name looked like a read. Nothing was changed; run it on the writer.
-      if ((err as { code?: unknown }).code === 'SQLITE_READONLY' && 'area' in call.body) {
+      if (code === 'SQLITE_READONLY' && 'area' in call.body) {
         if (!this.misrouted.has(call.label)) {
           this.misrouted.add(call.label);
           this.log?.warn(
@@ -484,7 +499,7 @@ class ThreadPool {
   // ---- crashes --------------------------------------------------------------------------------------
 
   private spawn(role: 'writer' | 'reader'): Thread {
-    return new Thread(role, this.file, (t, code, cause) => this.crashed(t, code, cause));
+    return new Thread(role, this.file, (t, code, cause) => this.crashed(t, code, cause), this.indexDelayMs);
   }
 
   private unavailable(message: string, cause?: unknown): UnavailableError {

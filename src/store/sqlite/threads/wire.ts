@@ -25,6 +25,8 @@ export type Hello = { type: 'ready'; areas: Record<string, string[]> } | { type:
 export interface WorkerConfig {
   file: string;
   role: 'writer' | 'reader';
+  /** the writer's quiet time before it applies the analyst index's queue (ThreadedSqliteOptions) */
+  indexDelayMs?: number;
 }
 
 // ---- errors ---------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 // query_only; the writer's is the only one that writes (and checkpoints when it closes).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MigrationLog, Store } from '../../store.js';
+import { INTEL_BATCH } from '../intel.js';
 import { SQLITE_MIGRATIONS } from '../migrations.js';
-import { openSqliteStore } from '../sqlite-store.js';
+import { openSqliteStore, type SqliteStore } from '../sqlite-store.js';
 import { WRITER_WAL_AUTOCHECKPOINT } from './checkpointer.js';
 import { decode, encode, toWireError, type Hello, type Reply, type Request, type WorkerConfig } from './wire.js';
 
@@ -32,7 +33,7 @@ function describeAreas(store: Store): Record<string, string[]> {
   return areas;
 }
 
-let store: Store;
+let store: SqliteStore;
 try {
   store = openSqliteStore(
     config.file,
@@ -98,12 +99,58 @@ function reply(id: number, outcome: Outcome): void {
 // statements: chaining keeps one call from interleaving with the next.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: Request) => {
+  calls++;
+  if ('op' in req && req.op === 'close') closing = true;
   queue = queue.then(async () => {
     try {
       reply(req.id, await run(req));
     } catch (err) {
       port.postMessage({ id: req.id, ok: false, error: toWireError(err) } satisfies Reply);
+    } finally {
+      calls--;
+      lastCall = Date.now();
+      idleSoon(IDLE_MS);
     }
   });
 });
+
+// ---- the writer's idle work ---------------------------------------------------------------------
+// The analyst index's queued changes (sqlite/intel.ts) are applied once no call has come for
+// IDLE_MS, one transaction at a time with a turn of the event loop in between: a call that arrives
+// meanwhile waits for at most one batch. During a long ingest the queue grows and is applied after
+// it, or sooner by a read of the intel area (which applies it first).
+
+/** quiet time before the writer applies queued index changes */
+const IDLE_MS = config.indexDelayMs ?? 50;
+/** after a batch failed (another process holds the write lock for long): try again this much later */
+const RETRY_MS = 1_000;
+let calls = 0;
+let lastCall = Date.now();
+let closing = false;
+let idleTimer: NodeJS.Timeout | undefined;
+
+function idleSoon(delayMs: number): void {
+  if (config.role !== 'writer' || closing || idleTimer !== undefined) return;
+  idleTimer = setTimeout(idleTick, delayMs);
+  idleTimer.unref();
+}
+
+function idleTick(): void {
+  idleTimer = undefined;
+  if (calls > 0 || closing) return; // the call's end schedules the next tick
+  const quiet = Date.now() - lastCall;
+  if (quiet < IDLE_MS) return idleSoon(IDLE_MS - quiet);
+  queue = queue.then(() => {
+    if (calls > 0 || closing) return;
+    try {
+      if (store.applyQueued(1) >= INTEL_BATCH) idleSoon(0);
+    } catch {
+      // Left queued: the next attempt, or the next read of the index, applies it and reports a failure.
+      idleSoon(RETRY_MS);
+    }
+  });
+}
+
 port.postMessage({ type: 'ready', areas: describeAreas(store) } satisfies Hello);
+// Changes a previous process queued and did not apply.
+idleSoon(IDLE_MS);

@@ -119,7 +119,7 @@ const CATCH_UP_MS = 1_000;
  * The error code of a read that found the index behind on a query_only connection (a reader
  * thread), which cannot apply the queue: the threaded store runs the read again on the writer.
  */
-export const INTEL_BEHIND = 'PALISADE_INTEL_BEHIND';
+export const INTEL_BEHIND = 'intel-index-behind';
 
 function fieldsOfText(json: string): IntelFields {
   let obj: unknown;

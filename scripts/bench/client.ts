@@ -319,7 +319,7 @@ export async function indexSettled(port: number, timeoutMs = 600_000): Promise<{
   const backlog = await indexBacklog(port);
   for (let n = backlog; n > 0; n = await indexBacklog(port)) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`the analyst index still had ${n} changes to apply`);
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 100));
   }
   return { backlog, seconds: (performance.now() - t0) / 1000 };
 }

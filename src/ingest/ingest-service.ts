@@ -69,6 +69,14 @@ export interface IngestCounter {
 }
 
 /** The outcome of one processed chunk of entries. */
+/** A chunk validated and not yet stored (IngestService.prepareChunk). */
+export interface PreparedChunk {
+  /** the entries to store, in entry order */
+  valid: NewVersion[];
+  /** the entries refused before the store: unreadable, invalid, or kept out by the write policy */
+  failures: StatusDetail[];
+}
+
 export interface ChunkOutcome {
   successes: StatusDetail[];
   failures: StatusDetail[];
@@ -220,12 +228,18 @@ export class IngestService {
 
   /**
    * Validates, applies the collection's write policy and stores one chunk of entries; one
-   * success or failure per entry, in entry order. The entries are taken one at a time: given
-   * lazily (a generator that parses each as it is asked for), only the record made of an entry
-   * is kept while the chunk is stored, not its parsed value.
+   * success or failure per entry, in entry order (prepareChunk, then storeChunk).
    */
   async processChunk(target: Admitted<'write'>, entries: Iterable<ParsedEntry>): Promise<ChunkOutcome> {
-    const successes: StatusDetail[] = [];
+    return this.storeChunk(target, this.prepareChunk(target, entries));
+  }
+
+  /**
+   * The part of a chunk that runs here: each entry validated and checked against the collection's
+   * write policy. The entries are taken one at a time: given lazily (a generator that parses each
+   * as it is asked for), only the record made of an entry is kept, not its parsed value.
+   */
+  prepareChunk(target: Admitted<'write'>, entries: Iterable<ParsedEntry>): PreparedChunk {
     const failures: StatusDetail[] = [];
     const valid: NewVersion[] = [];
     for (const e of entries) {
@@ -246,6 +260,14 @@ export class IngestService {
           message: verdict.reason,
         });
     }
+    return { valid, failures };
+  }
+
+  /** The part of a chunk that the store does: its valid entries written, the outcome of each. */
+  async storeChunk(target: Admitted<'write'>, prepared: PreparedChunk): Promise<ChunkOutcome> {
+    const successes: StatusDetail[] = [];
+    const failures = [...prepared.failures];
+    const { valid } = prepared;
     if (valid.length === 0) {
       this.counter?.ingested('failed', failures.length);
       return { successes, failures };

@@ -11,7 +11,13 @@ import type { Principal } from '../auth/principal.js';
 import { PalisadeError } from '../errors.js';
 import type { IngestJob, JobItem, JobStore, Role, StatusRecord, StatusStore } from '../store/store.js';
 import { parseStrictObject } from './strict-json.js';
-import { addToStatus, type ChunkOutcome, type IngestService, type ParsedEntry } from './ingest-service.js';
+import {
+  addToStatus,
+  type ChunkOutcome,
+  type IngestService,
+  type ParsedEntry,
+  type PreparedChunk,
+} from './ingest-service.js';
 
 /** How one raw entry becomes a value, or the reason it cannot (the strict JSON rules). */
 export type EntryParser = (
@@ -130,16 +136,32 @@ export class IngestWorker {
     const target = await this.admit(job);
     let next = processedOf(status);
     if (next > 0) this.log.info({ job: job.id, from: next, total: job.itemCount }, 'resuming an add-objects request');
+    // The chunk after the one being stored, read and validated here while the store writes:
+    // validation (this thread) and the write (the store) overlap instead of taking turns.
+    let ahead: { items: JobItem[]; prepared: PreparedChunk | undefined } | undefined;
     while (next < job.itemCount) {
       if (this.stopping) {
         await this.jobs.renewLease(job.id, this.id, Date.now(), -1); // give it back at once
         return;
       }
-      const items = await this.jobs.readItems(job.id, next, this.opts.chunkSize);
+      const items = ahead?.items ?? (await this.jobs.readItems(job.id, next, this.opts.chunkSize));
       // No entries although the status is not complete: another worker finished and deleted the
       // job while this one was paused. Its status is final; leave it alone.
       if (items.length === 0) return;
-      const chunk = target ? await this.service.processChunk(target, this.entries(items)) : this.withdrawn(items);
+      const prepared = ahead ? ahead.prepared : target && this.service.prepareChunk(target, this.entries(items));
+      ahead = undefined;
+      const storing = target && prepared ? this.service.storeChunk(target, prepared) : undefined;
+      // Its failure is handled below, once the next chunk is prepared (not an unhandled rejection).
+      void storing?.catch(() => undefined);
+      const after = next + items.length;
+      if (storing && target && after < job.itemCount && !this.stopping) {
+        const nextItems = await this.jobs.readItems(job.id, after, this.opts.chunkSize);
+        ahead = {
+          items: nextItems,
+          prepared: nextItems.length > 0 ? this.service.prepareChunk(target, this.entries(nextItems)) : undefined,
+        };
+      }
+      const chunk = storing ? await storing : this.withdrawn(items);
       let updated = addToStatus(status, chunk, this.service.limits.statusDetailLimit);
       next += items.length;
       if (next >= job.itemCount) updated = { ...updated, status: 'complete', pendingCount: 0 };

@@ -1,7 +1,7 @@
 // TAXII 2.1 §5.5 add objects answered at once with a pending status (§4.3), processed in the
 // background from a durable queue: progress, completion, restarts, withdrawn rights, bounded memory.
 import { expect } from 'chai';
-import { envelope, indicator, malware } from '../fixtures/builders.js';
+import { envelope, indicator, malware, type Stix } from '../fixtures/builders.js';
 import {
   ANALYST,
   C1,
@@ -10,6 +10,7 @@ import {
   objectsPath,
   restartableStore,
   startTestApp,
+  TEST_CONFIG,
   type TestApp,
 } from '../helpers/test-app.js';
 
@@ -128,6 +129,51 @@ describe('Add objects through the ingestion queue', function () {
       expect(s).to.include({ total_count: 10, success_count: 8, failure_count: 2, pending_count: 0 });
       expect(s).not.to.have.property('successes');
       expect((s.failures as unknown[]).length).to.equal(2);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('validates the next chunk while the store writes the previous one, and keeps the outcome of every entry exact', async () => {
+    const app = await startTestApp({ config: `ingest: { chunk_size: 10 }\n${TEST_CONFIG}`, ingestWorker: false });
+    try {
+      // What the worker does, in order: chunk n validated, then its write started and finished.
+      const events: string[] = [];
+      const ingest = app.container.services.ingest;
+      const prepare = ingest.prepareChunk.bind(ingest);
+      const store = ingest.storeChunk.bind(ingest);
+      let n = 0;
+      ingest.prepareChunk = (target, entries) => {
+        const chunk = n++;
+        events.push(`validate ${chunk}`);
+        const prepared = prepare(target, entries);
+        (prepared as { chunk?: number }).chunk = chunk;
+        return prepared;
+      };
+      ingest.storeChunk = async (target, prepared) => {
+        const chunk = (prepared as { chunk?: number }).chunk;
+        events.push(`write ${chunk}`);
+        // A slow write: a worker that waited for it would validate nothing meanwhile.
+        await new Promise((r) => setTimeout(r, 100));
+        const out = await store(target, prepared);
+        events.push(`written ${chunk}`);
+        return out;
+      };
+      const objs: unknown[] = Array.from({ length: 35 }, (_, i) => indicator(`pipelined-${i}`));
+      objs[12] = { type: 'indicator', id: 'bad-in-chunk-1' };
+      objs[33] = { type: 'indicator', id: 'bad-in-chunk-3' };
+      const res = await raw(app, envelope(...(objs as Stix[]))).expect(202);
+      app.container.start();
+      const s = await untilComplete(app, res.body.id as string);
+      expect(s).to.include({ total_count: 35, success_count: 33, failure_count: 2, pending_count: 0 });
+      expect((s.failures as { id: string }[]).map((f) => f.id)).to.deep.equal(['bad-in-chunk-1', 'bad-in-chunk-3']);
+      expect((s.successes as unknown[]).length).to.equal(33);
+      // Chunk n+1 is validated before the write of chunk n has finished, for every chunk but the last.
+      for (let c = 0; c < 3; c++)
+        expect(events.indexOf(`validate ${c + 1}`), events.join(', ')).to.be.below(events.indexOf(`written ${c}`));
+      expect(events.filter((e) => e.startsWith('write '))).to.deep.equal(['write 0', 'write 1', 'write 2', 'write 3']);
+      const listed = await app.get(`${objectsPath()}?limit=100`).expect(200);
+      expect((listed.body.objects as unknown[]).length).to.equal(33);
     } finally {
       await app.close();
     }

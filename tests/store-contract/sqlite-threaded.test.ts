@@ -456,6 +456,51 @@ describe('SQLite analyst index: changes queued by writes, applied after them', f
     }
   });
 
+  it('reports a queue it cannot apply once, keeps it, and applies it once the cause is gone', async () => {
+    const errors: [object, string][] = [];
+    const log = {
+      warn: (d: object, m: string) => errors.push([d, m]),
+      error: (d: object, m: string) => errors.push([d, m]),
+    };
+    const s = await openThreadedSqliteStore(file, { log, readers: 1, indexDelayMs: 600_000 });
+    await setUp(s);
+    await s.close();
+    // The short full-text table renamed away by hand: every apply fails until it is back.
+    const db = new Database(file);
+    db.exec('ALTER TABLE intel_fts_short RENAME TO hidden_fts_short');
+    db.close();
+    const broken = await openThreadedSqliteStore(file, { log, readers: 1, indexDelayMs: 20 });
+    try {
+      await broken.objects.addObjects(C, versions(0, 3), Date.now() * 1000);
+      const deadline = Date.now() + 10_000;
+      while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 1_500)); // at least one more attempt, not reported again
+      expect(errors.map(([, m]) => m)).to.deep.equal([
+        'the analyst index could not apply queued changes; retrying every second',
+      ]);
+      expect(JSON.stringify(errors[0]?.[0])).to.include('no such table: intel_fts_short');
+      expect(counts().pending).to.equal(3);
+      // A read fails with the cause instead of answering from a stale index.
+      const failed = await broken.intel.countLatest(scope).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(failed?.message).to.include('no such table: intel_fts_short');
+    } finally {
+      await broken.close();
+    }
+    const fixed = new Database(file);
+    fixed.exec('ALTER TABLE hidden_fts_short RENAME TO intel_fts_short');
+    fixed.close();
+    const again = await openThreadedSqliteStore(file, { log, readers: 1 });
+    try {
+      expect(await again.intel.countLatest(scope)).to.deep.equal({ [C]: 3 });
+      expect(counts()).to.deep.equal({ pending: 0, entries: 3 });
+    } finally {
+      await again.close();
+    }
+  });
+
   it('the writer applies the queue by itself once no call has come for a while, and a restart finds what is left', async () => {
     const s = await openThreadedSqliteStore(file, { readers: 1, indexDelayMs: 600_000 });
     await setUp(s);

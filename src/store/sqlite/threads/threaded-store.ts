@@ -27,6 +27,7 @@ import {
   type Reply,
   type Request,
   type WireError,
+  type Notice,
   type WorkerConfig,
 } from './wire.js';
 
@@ -151,6 +152,7 @@ class Thread {
     file: string,
     onExit: (t: Thread, code: number, cause: Error | undefined) => void,
     indexDelayMs?: number,
+    onNotice?: (n: Notice) => void,
   ) {
     this.worker = spawnWorker({ file, role, ...(indexDelayMs !== undefined ? { indexDelayMs } : {}) });
     let crash: Error | undefined;
@@ -158,7 +160,10 @@ class Thread {
       this.worker.once('message', (hello: Hello) => {
         if (hello.type === 'ready') {
           this.isReady = true;
-          this.worker.on('message', (reply: Reply) => this.answer(reply));
+          this.worker.on('message', (m: Reply | Notice) => {
+            if ('type' in m) onNotice?.(m);
+            else this.answer(m);
+          });
           this.refresh();
           resolve(hello.areas);
         } else reject(fromWireError(hello.error));
@@ -499,7 +504,13 @@ class ThreadPool {
   // ---- crashes --------------------------------------------------------------------------------------
 
   private spawn(role: 'writer' | 'reader'): Thread {
-    return new Thread(role, this.file, (t, code, cause) => this.crashed(t, code, cause), this.indexDelayMs);
+    return new Thread(
+      role,
+      this.file,
+      (t, code, cause) => this.crashed(t, code, cause),
+      this.indexDelayMs,
+      (n) => this.log?.[n.level]({ store: 'sqlite', role, ...n.details }, n.message),
+    );
   }
 
   private unavailable(message: string, cause?: unknown): UnavailableError {

@@ -19,6 +19,14 @@ export type Reply =
     }
   | { id: number; ok: false; error: WireError };
 
+/** What a thread reports on its own, outside any call (its background work), for the store's log. */
+export interface Notice {
+  type: 'notice';
+  level: 'warn' | 'error';
+  message: string;
+  details: Record<string, unknown>;
+}
+
 /** First message of a thread: the areas of the store it opened and their methods. */
 export type Hello = { type: 'ready'; areas: Record<string, string[]> } | { type: 'failed'; error: WireError };
 

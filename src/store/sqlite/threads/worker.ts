@@ -7,7 +7,16 @@ import { INTEL_BATCH } from '../intel.js';
 import { SQLITE_MIGRATIONS } from '../migrations.js';
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js';
 import { WRITER_WAL_AUTOCHECKPOINT } from './checkpointer.js';
-import { decode, encode, toWireError, type Hello, type Reply, type Request, type WorkerConfig } from './wire.js';
+import {
+  decode,
+  encode,
+  toWireError,
+  type Hello,
+  type Notice,
+  type Reply,
+  type Request,
+  type WorkerConfig,
+} from './wire.js';
 
 const port = parentPort;
 if (!port) throw new Error('the SQLite worker runs as a worker thread');
@@ -128,6 +137,7 @@ let calls = 0;
 let lastCall = Date.now();
 let closing = false;
 let idleTimer: NodeJS.Timeout | undefined;
+let failing = false;
 
 function idleSoon(delayMs: number): void {
   if (config.role !== 'writer' || closing || idleTimer !== undefined) return;
@@ -144,8 +154,20 @@ function idleTick(): void {
     if (calls > 0 || closing) return;
     try {
       if (store.applyQueued(1) >= INTEL_BATCH) idleSoon(0);
-    } catch {
-      // Left queued: the next attempt, or the next read of the index, applies it and reports a failure.
+      failing = false;
+    } catch (err) {
+      // Left queued: the next attempt, or the next read of the index (which fails with the same
+      // error), applies it. Reported once per run of failures.
+      if (!failing) {
+        const e = toWireError(err);
+        port?.postMessage({
+          type: 'notice',
+          level: 'error',
+          message: 'the analyst index could not apply queued changes; retrying every second',
+          details: { err: { name: e.name, message: e.message, ...e.fields } },
+        } satisfies Notice);
+      }
+      failing = true;
       idleSoon(RETRY_MS);
     }
   });

@@ -629,7 +629,7 @@ async function runPalisade(
             succeeded: x.succeeded,
             failed: x.failed,
             index_backlog: idx.backlog,
-            index_s: round(idx.seconds, 2),
+            index_s: Number(idx.seconds.toFixed(2)),
             indexed_obj_s: Math.round(x.objects / (x.seconds + idx.seconds)),
           };
         },

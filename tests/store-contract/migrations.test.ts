@@ -267,7 +267,7 @@ describe('SQLite schema migrations', () => {
       // Migration 12: what is written from now on is queued for the index, and found.
       await store.objects.addObjects(
         BC,
-        [{ ...intrusionSet('Sandworm', '2024-03-01T00:00:00.000Z'), aliases: ['Voodoo Bear'] }].map((o) => ({
+        [{ ...intrusionSet('Sandworm', '2024-03-01T00:00:00.000Z'), aliases: ['Voodoo Bear'] } as Stix].map((o) => ({
           id: o.id,
           type: o.type,
           specVersion: '2.1',

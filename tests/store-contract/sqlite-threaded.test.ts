@@ -456,6 +456,29 @@ describe('SQLite analyst index: changes queued by writes, applied after them', f
     }
   });
 
+  it('a read that cannot apply the whole queue in its time answers UnavailableError, and the next reads go on from there', async () => {
+    // Idle work held off, and reads allowed one batch at most.
+    const s = await openThreadedSqliteStore(file, { readers: 1, indexDelayMs: 600_000, indexWaitMs: 0 });
+    try {
+      await setUp(s);
+      await s.objects.addObjects(C, versions(0, 1200), Date.now() * 1000);
+      const err = await s.intel.countLatest(scope).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(UnavailableError);
+      expect((err as Error).message).to.equal(
+        'The analyst index is still applying recent writes (700 changes left); try again shortly.',
+      );
+      expect(counts()).to.deep.equal({ pending: 700, entries: 500 });
+      await s.intel.countLatest(scope).catch(() => undefined);
+      expect(await s.intel.countLatest(scope)).to.deep.equal({ [C]: 1200 });
+      expect(counts()).to.deep.equal({ pending: 0, entries: 1200 });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('reports a queue it cannot apply once, keeps it, and applies it once the cause is gone', async () => {
     const errors: [object, string][] = [];
     const log = {

@@ -17,6 +17,11 @@ export interface SqliteDbOptions {
    * sets it far higher: another connection checkpoints (threads/checkpointer.ts).
    */
   walAutocheckpoint?: number;
+  /**
+   * How long a read of the analyst index may spend applying its queue before it answers
+   * UnavailableError (sqlite/intel.ts, DEFAULT_INTEL_WAIT_MS); for tests.
+   */
+  intelWaitMs?: number;
 }
 
 export class SqliteDb {

@@ -30,6 +30,7 @@ import {
   type SearchPage,
   type SearchQuery,
 } from '../intel.js';
+import { UnavailableError } from '../../errors.js';
 import type { Row, SqliteDb } from './database.js';
 
 /**
@@ -114,6 +115,12 @@ CREATE TABLE intel_pending (
 export const INTEL_BATCH = 500;
 /** how long one catchUp call applies batches (other writes wait behind it) */
 const CATCH_UP_MS = 1_000;
+/**
+ * How long a read applies the queue before it gives up with UnavailableError (503): after a bulk
+ * load the backlog can take minutes, and a read must neither hang that long nor answer from an
+ * index that misses writes. What it applied stays applied; the next read goes on from there.
+ */
+export const DEFAULT_INTEL_WAIT_MS = 10_000;
 
 /**
  * The error code of a read that found the index behind on a query_only connection (a reader
@@ -450,7 +457,10 @@ export class SqliteIntel implements IntelStore {
   private readonly writer: IntelIndexWriter;
   private readonly batch: () => number;
 
-  constructor(private readonly s: SqliteDb) {
+  constructor(
+    private readonly s: SqliteDb,
+    private readonly waitMs = DEFAULT_INTEL_WAIT_MS,
+  ) {
     this.writer = new IntelIndexWriter((sql) => s.stmt(sql));
     const apply = s.db.transaction(() => this.writer.applyPending(INTEL_BATCH));
     this.batch = () => apply.immediate();
@@ -491,7 +501,16 @@ export class SqliteIntel implements IntelStore {
     if (this.s.readOnly) {
       throw Object.assign(new Error('the analyst index has queued changes to apply first'), { code: INTEL_BEHIND });
     }
-    this.applyQueued(Infinity);
+    const until = performance.now() + this.waitMs;
+    while (this.batch() === INTEL_BATCH) {
+      if (performance.now() < until) continue;
+      const pending = this.s.stmt('SELECT count(*) FROM intel_pending').pluck().get() as number;
+      if (pending === 0) return;
+      throw new UnavailableError(
+        `The analyst index is still applying recent writes (${pending} changes left); try again shortly.`,
+        { details: { pending } },
+      );
+    }
   }
 
   async searchObjects(scope: IntelScope, query: SearchQuery, limit: number, cursor?: string): Promise<SearchPage> {

@@ -33,7 +33,7 @@ export function openSqliteStore(
   opts: SqliteDbOptions = {},
 ): SqliteStore {
   const s = new SqliteDb(file, opts);
-  const intel = new SqliteIntel(s);
+  const intel = new SqliteIntel(s, opts.intelWaitMs);
   return {
     meta: new SqliteMeta(s),
     catalog: new SqliteCatalog(s),

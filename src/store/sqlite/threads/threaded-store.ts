@@ -52,6 +52,11 @@ export interface ThreadedSqliteOptions {
    * (sqlite/intel.ts); default 50 ms. Tests set it high to see reads apply the queue themselves.
    */
   indexDelayMs?: number;
+  /**
+   * How long a read of the analyst index may spend applying its queue on the writer before it
+   * answers UnavailableError (default 10 s); for tests.
+   */
+  indexWaitMs?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 5000;
@@ -151,10 +156,15 @@ class Thread {
     readonly role: 'writer' | 'reader',
     file: string,
     onExit: (t: Thread, code: number, cause: Error | undefined) => void,
-    indexDelayMs?: number,
+    index: { delayMs?: number; waitMs?: number },
     onNotice?: (n: Notice) => void,
   ) {
-    this.worker = spawnWorker({ file, role, ...(indexDelayMs !== undefined ? { indexDelayMs } : {}) });
+    this.worker = spawnWorker({
+      file,
+      role,
+      ...(index.delayMs !== undefined ? { indexDelayMs: index.delayMs } : {}),
+      ...(index.waitMs !== undefined ? { indexWaitMs: index.waitMs } : {}),
+    });
     let crash: Error | undefined;
     this.ready = new Promise<AreaMap>((resolve, reject) => {
       this.worker.once('message', (hello: Hello) => {
@@ -270,7 +280,7 @@ class ThreadPool {
   private readonly writeTimeoutMs: number;
   private readonly log: StoreLog | undefined;
   private readonly checkpointAtBytes: number | undefined;
-  private readonly indexDelayMs: number | undefined;
+  private readonly index: { delayMs?: number; waitMs?: number };
   private checkpointer: Checkpointer | undefined;
   private writer!: Thread;
   private readonly readers: Thread[] = [];
@@ -292,7 +302,10 @@ class ThreadPool {
     this.writeTimeoutMs = opts.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     this.log = opts.log;
     this.checkpointAtBytes = opts.checkpointAtBytes;
-    this.indexDelayMs = opts.indexDelayMs;
+    this.index = {
+      ...(opts.indexDelayMs !== undefined ? { delayMs: opts.indexDelayMs } : {}),
+      ...(opts.indexWaitMs !== undefined ? { waitMs: opts.indexWaitMs } : {}),
+    };
   }
 
   /**
@@ -508,7 +521,7 @@ class ThreadPool {
       role,
       this.file,
       (t, code, cause) => this.crashed(t, code, cause),
-      this.indexDelayMs,
+      this.index,
       (n) => this.log?.[n.level]({ store: 'sqlite', role, ...n.details }, n.message),
     );
   }

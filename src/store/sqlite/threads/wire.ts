@@ -35,6 +35,8 @@ export interface WorkerConfig {
   role: 'writer' | 'reader';
   /** the writer's quiet time before it applies the analyst index's queue (ThreadedSqliteOptions) */
   indexDelayMs?: number;
+  /** how long a read applies the analyst index's queue before it gives up (ThreadedSqliteOptions) */
+  indexWaitMs?: number;
 }
 
 // ---- errors ---------------------------------------------------------------------------------------

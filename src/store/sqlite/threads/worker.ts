@@ -47,7 +47,12 @@ try {
   store = openSqliteStore(
     config.file,
     SQLITE_MIGRATIONS,
-    config.role === 'reader' ? { readOnly: true } : { walAutocheckpoint: WRITER_WAL_AUTOCHECKPOINT },
+    config.role === 'reader'
+      ? { readOnly: true }
+      : {
+          walAutocheckpoint: WRITER_WAL_AUTOCHECKPOINT,
+          ...(config.indexWaitMs !== undefined ? { intelWaitMs: config.indexWaitMs } : {}),
+        },
   );
 } catch (err) {
   port.postMessage({ type: 'failed', error: toWireError(err) } satisfies Hello);

@@ -91,6 +91,24 @@ export interface RequestObservation {
   seconds: number;
 }
 
+/** A gauge read from the store at each scrape. */
+function storeGauge(registers: Registry[], name: string, help: string, read: () => Promise<number>): Gauge {
+  return new Gauge({
+    name,
+    help,
+    registers,
+    async collect() {
+      // A store that does not answer leaves the last value: the scrape still succeeds, and
+      // /readyz reports the store.
+      try {
+        this.set(await read());
+      } catch {
+        // keep the previous value
+      }
+    },
+  });
+}
+
 export class Metrics implements IngestCounter, ServedCounter, LoginFailureCounter {
   readonly registry = new Registry();
   private readonly requests: Counter<'route' | 'method' | 'status'>;
@@ -144,32 +162,18 @@ export class Metrics implements IngestCounter, ServedCounter, LoginFailureCounte
       buckets: DURATION_BUCKETS,
       registers,
     });
-    new Gauge({
-      name: `${p}ingest_queue_depth`,
-      help: 'Add-objects requests queued and not yet processed (read from the store at each scrape).',
+    storeGauge(
       registers,
-      async collect() {
-        // A store that does not answer leaves the last value: the scrape still succeeds, and
-        // /readyz reports the store.
-        try {
-          this.set(await queueDepth());
-        } catch {
-          // keep the previous value
-        }
-      },
-    });
-    new Gauge({
-      name: `${p}analyst_index_backlog`,
-      help: 'Stored changes the analyst index (search, graph, change log) has not applied yet; it applies them when the store is idle, and any analyst read applies them first.',
+      `${p}ingest_queue_depth`,
+      'Add-objects requests queued and not yet processed (read from the store at each scrape).',
+      queueDepth,
+    );
+    storeGauge(
       registers,
-      async collect() {
-        try {
-          this.set(await indexBacklog());
-        } catch {
-          // keep the previous value
-        }
-      },
-    });
+      `${p}analyst_index_backlog`,
+      'Stored changes the analyst index (search, graph, change log) has not applied yet; it applies them when the store is idle, and any analyst read applies them first.',
+      indexBacklog,
+    );
   }
 
   /**

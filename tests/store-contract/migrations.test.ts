@@ -62,6 +62,39 @@ function captureLog(): { lines: { details: object; message: string }[]; info(det
   return { lines, info: (details, message) => lines.push({ details, message }) };
 }
 
+/** The key of collection BC in a database file opened directly. */
+function ckeyOf(db: Database.Database): number {
+  return (db.prepare('SELECT ckey FROM collections WHERE id = ?').get(BC) as { ckey: number }).ckey;
+}
+
+/** A version row written straight into the file, as an older release wrote it; returns its seq. */
+function insertVersionRow(
+  db: Database.Database,
+  ckey: number,
+  o: Stix,
+  dateAdded: number,
+  flags: { first: boolean; last: boolean },
+): number {
+  return Number(
+    db
+      .prepare(
+        `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
+         VALUES (?, ?, ?, ?, ?, ?, '2.1', ?, ?, ?)`,
+      )
+      .run(
+        ckey,
+        o.id,
+        versionKey(o.modified as string),
+        o.modified,
+        dateAdded,
+        o.type,
+        flags.first ? 1 : 0,
+        flags.last ? 1 : 0,
+        Buffer.from(JSON.stringify(o)),
+      ).lastInsertRowid,
+  );
+}
+
 const LATEST = SQLITE_MIGRATIONS.length;
 const addColumn: SqliteMigration = {
   version: LATEST + 1,
@@ -186,23 +219,9 @@ describe('SQLite schema migrations', () => {
     await old.catalog.putCollection({ id: BC, apiRoot: 'r1', title: 'b', source: 'config' });
     await old.close();
     const db = new Database(file);
-    const ckey = (db.prepare('SELECT ckey FROM collections WHERE id = ?').get(BC) as { ckey: number }).ckey;
-    const insert = db.prepare(
-      `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
-       VALUES (?, ?, ?, ?, ?, ?, '2.1', ?, ?, ?)`,
-    );
+    const ckey = ckeyOf(db);
     BACKFILL.forEach(([o, last], i) => {
-      const seq = insert.run(
-        ckey,
-        o.id,
-        versionKey(o.modified as string),
-        o.modified,
-        1_000 + i,
-        o.type,
-        i === 1 ? 0 : 1,
-        last ? 1 : 0,
-        Buffer.from(JSON.stringify(o)),
-      ).lastInsertRowid;
+      const seq = insertVersionRow(db, ckey, o, 1_000 + i, { first: i !== 1, last });
       for (const m of (o.object_marking_refs as string[] | undefined) ?? [])
         db.prepare('INSERT INTO object_markings (seq, marking_id) VALUES (?, ?)').run(seq, m);
     });
@@ -228,26 +247,12 @@ describe('SQLite schema migrations', () => {
     };
     // Written as a schema-10 release wrote: the object row and its index rows in one transaction.
     const raw = new Database(file);
-    const ckey = (raw.prepare('SELECT ckey FROM collections WHERE id = ?').get(BC) as { ckey: number }).ckey;
+    const ckey = ckeyOf(raw);
     const index = new IntelIndexWriter((sql) => raw.prepare(sql));
     raw.transaction(() => {
       [described, B_NEW].forEach((o, i) => {
-        const json = JSON.stringify(o);
-        const seq = raw
-          .prepare(
-            `INSERT INTO objects (ckey, id, vkey, version, date_added, type, spec_version, is_first, is_last, json)
-             VALUES (?, ?, ?, ?, ?, ?, '2.1', 1, 1, ?)`,
-          )
-          .run(
-            ckey,
-            o.id,
-            versionKey(o.modified as string),
-            o.modified,
-            1_000 + i,
-            o.type,
-            Buffer.from(json),
-          ).lastInsertRowid;
-        index.setLatest(ckey, o.id, Number(seq), json, 1_000 + i, { at: 1_000 + i });
+        const seq = insertVersionRow(raw, ckey, o, 1_000 + i, { first: true, last: true });
+        index.setLatest(ckey, o.id, seq, JSON.stringify(o), 1_000 + i, { at: 1_000 + i });
       });
     })();
     raw.close();

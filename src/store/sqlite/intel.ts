@@ -482,25 +482,13 @@ export class SqliteIntel implements IntelStore {
   }
 
   async countPending(): Promise<number> {
-    return this.pendingCount();
-  }
-
-  async catchUp(): Promise<number> {
-    return this.applyFor(CATCH_UP_MS);
-  }
-
-  private pendingCount(): number {
     return this.s.stmt('SELECT count(*) FROM intel_pending').pluck().get() as number;
   }
 
-  /**
-   * Applies batches until the queue is empty or `ms` have passed (one batch at least); returns how
-   * many changes are still queued.
-   */
-  private applyFor(ms: number): number {
-    const until = performance.now() + ms;
-    while (this.batch() === INTEL_BATCH) if (performance.now() >= until) return this.pendingCount();
-    return 0;
+  async catchUp(): Promise<number> {
+    const until = performance.now() + CATCH_UP_MS;
+    while (this.applyQueued(1) === INTEL_BATCH && performance.now() < until);
+    return this.countPending();
   }
 
   /**
@@ -513,8 +501,11 @@ export class SqliteIntel implements IntelStore {
     if (this.s.readOnly) {
       throw Object.assign(new Error('the analyst index has queued changes to apply first'), { code: INTEL_BEHIND });
     }
-    const pending = this.applyFor(this.waitMs);
-    if (pending > 0) {
+    const until = performance.now() + this.waitMs;
+    while (this.batch() === INTEL_BATCH) {
+      if (performance.now() < until) continue;
+      const pending = this.s.stmt('SELECT count(*) FROM intel_pending').pluck().get() as number;
+      if (pending === 0) return;
       throw new UnavailableError(
         `The analyst index is still applying recent writes (${pending} changes left); try again shortly.`,
         { details: { pending } },

@@ -31,6 +31,8 @@ export interface Container {
   config: Readonly<Config>;
   log: Logger;
   store: Store;
+  /** the store as the backend opened it, beneath the timing and access-cache layers (for tests) */
+  backend: Store;
   gate: AccessGate;
   authenticator: Authenticator;
   throttle: LoginThrottle;
@@ -135,6 +137,7 @@ export async function createContainer(
     config,
     log,
     store,
+    backend: opened,
     gate,
     authenticator: new Authenticator(access.identity, access.tenancy, clock),
     throttle: new LoginThrottle({

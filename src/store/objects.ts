@@ -59,6 +59,13 @@ export interface TextPage {
   last?: number;
   /** byte ranges that, one after the other, are the texts joined by commas */
   texts: Buffer[];
+  /**
+   * Set by a store whose pages live in memory it reuses (SQLite's reader threads): frees that
+   * memory, after which `texts` must not be read. Call it once the texts are no longer needed
+   * (the response that carries them has finished or closed); a page never released is freed when
+   * its texts are garbage-collected.
+   */
+  release?: () => void;
 }
 
 export interface Page<T> {

@@ -43,6 +43,17 @@ interface Entry {
   page: Promise<unknown>;
 }
 
+/**
+ * A page that will not be served gives back the memory it may hold (TextPage.release), once its
+ * read has finished; a page without release is left to the garbage collector.
+ */
+function discard(e: Entry): void {
+  e.page.then(
+    (page) => (page as { release?: () => void } | undefined)?.release?.(),
+    () => undefined,
+  );
+}
+
 /** Reads a collection's write mark (ObjectStore.getWriteMark). */
 export type WriteMark = (collectionId: string) => Promise<number>;
 
@@ -67,6 +78,7 @@ export class ReadAhead {
       e !== undefined && e.expires >= Date.now() && e.generation === this.generation(collectionId);
     if (!e || !valid() || !this.markOf) {
       if (e || this.markOf) this.counts.misses++;
+      if (e) discard(e);
       return undefined;
     }
     try {
@@ -79,6 +91,7 @@ export class ReadAhead {
       // a failed read ahead: the request reads the page itself
     }
     this.counts.misses++;
+    discard(e);
     return undefined;
   }
 
@@ -106,11 +119,11 @@ export class ReadAhead {
     }
     if (this.inFlight >= this.opts.maxInFlight) return;
     const now = Date.now();
-    for (const [k, e] of this.entries) if (e.expires < now) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (e.expires < now) this.drop(k, e);
     // The oldest entry goes first (a Map iterates in insertion order).
-    while (this.entries.size >= this.opts.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    for (const [k, e] of this.entries) {
+      if (this.entries.size < this.opts.maxEntries) break;
+      this.drop(k, e);
     }
     this.inFlight++;
     // The mark first: a write that lands after it, before or during the read, moves it.
@@ -131,7 +144,12 @@ export class ReadAhead {
   /** Objects of the collection changed: what was read ahead (or is being read) is discarded. */
   written(collectionId: string): void {
     this.generations.set(collectionId, this.generation(collectionId) + 1);
-    for (const [k, e] of this.entries) if (e.collectionId === collectionId) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (e.collectionId === collectionId) this.drop(k, e);
+  }
+
+  private drop(key: string, e: Entry): void {
+    this.entries.delete(key);
+    discard(e);
   }
 
   /** The object store as writers in this process use it: each write discards the collection's pages. */

@@ -4,6 +4,7 @@
 // store, other rights and expired pages all fall back to a fresh read.
 import { expect } from 'chai';
 import { toVersionRecord } from '../../src/stix/versions.js';
+import { threadsOf } from '../../src/store/sqlite/threads/threaded-store.js';
 import { envelope, indicator, type Stix } from '../fixtures/builders.js';
 import { C1, objectPath, objectsPath, READER, startTestApp, TEST_BACKEND, type TestApp } from '../helpers/test-app.js';
 
@@ -45,6 +46,27 @@ describe('Read-ahead of the next page while a client walks by next', function ()
     // On MongoDB nothing is read ahead: another server on the same database may delete objects,
     // which no write mark shows.
     expect(app.container.readAhead.counts.hits).to.equal(TEST_BACKEND === 'sqlite' ? 3 : 0);
+  });
+
+  it('gives back the memory of every page served from the readers\' pool once its response is sent (SQLite)', async function () {
+    if (TEST_BACKEND !== 'sqlite') this.skip(); // the pool belongs to the SQLite reader threads
+    const held = threadsOf(app.container.backend).pagesHeld;
+    let p = await page();
+    while (p.more) p = await page(p.next);
+    // 'close' follows the end of each response by a turn of the event loop
+    for (let i = 0; i < 50 && held() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held()).to.equal(0);
+  });
+
+  it('gives back at once the memory of pages read ahead and then discarded by a write (SQLite)', async function () {
+    if (TEST_BACKEND !== 'sqlite') this.skip();
+    const held = threadsOf(app.container.backend).pagesHeld;
+    await page(); // the second and third pages are read ahead
+    for (let i = 0; i < 50 && held() < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held(), 'pages read ahead hold their slots').to.equal(2);
+    await app.post(objectsPath(), envelope(indicator('ra-new', M(30)))).expect(202);
+    for (let i = 0; i < 50 && held() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(held()).to.equal(0);
   });
 
   it('a version posted through the server between two pages is served, not the page read before it', async () => {

@@ -4,6 +4,8 @@
 // crashed threads, and close() draining the calls in flight.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
@@ -16,6 +18,7 @@ import {
 } from '../../src/errors.js';
 import { versionKey } from '../../src/stix/timestamps.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { PAGE_POOL_SLOTS } from '../../src/store/sqlite/threads/page-pool.js';
 import { laneOf } from '../../src/store/sqlite/threads/routing.js';
 import { openThreadedSqliteStore, threadsOf } from '../../src/store/sqlite/threads/threaded-store.js';
 import { decode, encode, fromWireError, toWireError } from '../../src/store/sqlite/threads/wire.js';
@@ -389,6 +392,88 @@ describe('SQLite worker threads: deadlines, crashes and close', function () {
       await s.close();
       await rm(own, { recursive: true, force: true });
     }
+  });
+});
+
+describe('SQLite worker threads: pages of texts in the readers\' shared pool', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let store: Store;
+  /** every page of the collection, 1000 objects each, as one string */
+  const whole = (texts: Buffer[]): string => Buffer.concat(texts).toString();
+  const expected = (from: number, count: number): string =>
+    versions(from, count)
+      .map((v) => v.json)
+      .join(',');
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palisade-pool-'));
+    store = await openThreadedSqliteStore(join(dir, 'palisade.db'), { readers: 1 });
+    await store.migrate();
+    await store.catalog.putApiRoot({ path: 'r', title: 'r', maxContentLength: 1, source: 'config' });
+    await store.catalog.putCollection({ id: C, apiRoot: 'r', title: 'c', source: 'config' });
+    for (let i = 0; i < 12_000; i += 1000) await store.objects.addObjects(C, versions(i, 1000), Date.now() * 1000);
+  });
+  after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const page = (after: number | undefined, limit = 1000) =>
+    store.objects.queryObjectTexts?.(C, { versions: LAST }, { limit, ...(after !== undefined ? { after } : {}) });
+
+  it('holds a slot for each page until it is released, and the page reads byte for byte as stored', async () => {
+    const held = threadsOf(store).pagesHeld;
+    expect(held()).to.equal(0);
+    const first = await page(undefined);
+    const second = await page(first?.last);
+    expect(first?.release, 'a pooled page can be released').to.be.a('function');
+    expect(held()).to.equal(2);
+    expect(whole(first?.texts ?? [])).to.equal(expected(0, 1000));
+    expect(whole(second?.texts ?? [])).to.equal(expected(1000, 1000));
+    first?.release?.();
+    first?.release?.(); // a second call changes nothing
+    expect(held()).to.equal(1);
+    // The freed slot is taken again, and the page still held keeps its bytes.
+    const third = await page(second?.last);
+    expect(whole(third?.texts ?? [])).to.equal(expected(2000, 1000));
+    expect(whole(second?.texts ?? [])).to.equal(expected(1000, 1000));
+    second?.release?.();
+    third?.release?.();
+    expect(held()).to.equal(0);
+  });
+
+  it('sends a page as before, with nothing to release, when every slot is taken', async () => {
+    const held = threadsOf(store).pagesHeld;
+    const pages = [];
+    let after: number | undefined;
+    for (let i = 0; i < PAGE_POOL_SLOTS + 2; i++) {
+      const p = await page(after);
+      pages.push(p);
+      after = p?.last;
+    }
+    expect(held()).to.equal(PAGE_POOL_SLOTS);
+    expect(pages.slice(0, PAGE_POOL_SLOTS).every((p) => typeof p?.release === 'function')).to.equal(true);
+    expect(pages.slice(PAGE_POOL_SLOTS).map((p) => p?.release)).to.deep.equal([undefined, undefined]);
+    pages.forEach((p, i) => expect(whole(p?.texts ?? []), `page ${i}`).to.equal(expected(i * 1000, 1000)));
+    for (const p of pages) p?.release?.();
+    expect(held()).to.equal(0);
+  });
+
+  it('frees the slot of a page nobody released once its texts are garbage', async () => {
+    const held = threadsOf(store).pagesHeld;
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await (async () => {
+      const p = await page(undefined);
+      expect(p?.texts[0]?.length).to.be.greaterThan(0);
+    })();
+    expect(held()).to.equal(1);
+    for (let i = 0; i < 50 && held() > 0; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(held()).to.equal(0);
   });
 });
 

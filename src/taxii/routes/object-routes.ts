@@ -56,6 +56,9 @@ export function objectRoutes(r: Router, svc: TaxiiServices, maxPageSize: number)
       const at = await svc.objects.admit(principal, ref(req), 'read');
       note({ collectionId: at.collection.id });
       const { texts, next } = await svc.objects.listTexts(principal, at, query(req, 'objects'));
+      // The texts may live in memory the store reuses: given back once the socket is done with
+      // them (the response finished, or the connection closed), never while they are being sent.
+      if (texts.release) res.once('close', texts.release);
       note({ detail: { returned: texts.count, more: texts.more } });
       sendTaxii(res, 200, textEnvelope(texts, next), dateAddedRange(texts.first, texts.last));
     }),

@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { UnavailableError } from '../../../errors.js';
 import type { MigrationLog, MigrationReport, Store } from '../../store.js';
+import type { TextPage } from '../../objects.js';
 import { startCheckpointer, type Checkpointer } from './checkpointer.js';
+import { createPagePool, PagePool } from './page-pool.js';
 import { INTEL_BEHIND } from '../intel.js';
 import { laneOf, type Lane } from './routing.js';
 import {
@@ -71,12 +73,15 @@ export function defaultReaderCount(): number {
 type AreaMap = Record<string, string[]>;
 type RequestBody = { area: string; method: string; args: unknown[] } | { op: 'migrate' | 'ping' | 'close' };
 
+/** A successful reply as the pool hands it on: `lease` ties a pooled page to its slot (page-pool.ts). */
+type Answer = Extract<Reply, { ok: true }> & { lease?: (value: unknown) => unknown };
+
 interface Call {
   body: RequestBody;
   lane: Lane;
   /** area.method or the operation, for messages and logs */
   label: string;
-  resolve(reply: Extract<Reply, { ok: true }>): void;
+  resolve(reply: Answer): void;
   reject(err: Error): void;
   timer?: NodeJS.Timeout;
 }
@@ -151,6 +156,8 @@ class Thread {
   readonly pending = new Map<number, Call>();
   private nextId = 1;
   private expectedExit = false;
+  /** a reader's page pool (page-pool.ts) */
+  private readonly pool: PagePool | undefined;
 
   constructor(
     readonly role: 'writer' | 'reader',
@@ -159,9 +166,11 @@ class Thread {
     index: { delayMs?: number; waitMs?: number },
     onNotice?: (n: Notice) => void,
   ) {
+    this.pool = role === 'reader' ? new PagePool(createPagePool()) : undefined;
     this.worker = spawnWorker({
       file,
       role,
+      ...(this.pool ? { pagePool: this.pool.share } : {}),
       ...(index.delayMs !== undefined ? { indexDelayMs: index.delayMs } : {}),
       ...(index.waitMs !== undefined ? { indexWaitMs: index.waitMs } : {}),
     });
@@ -219,11 +228,27 @@ class Thread {
 
   private answer(reply: Reply): void {
     const call = this.pending.get(reply.id);
-    if (!call) return;
+    const pooled = reply.ok ? reply.pooled : undefined;
+    if (!call) {
+      if (pooled) this.pool?.discard(pooled);
+      return;
+    }
     this.pending.delete(reply.id);
     this.refresh();
-    if (reply.ok) call.resolve(reply);
-    else call.reject(fromWireError(reply.error));
+    if (!reply.ok) call.reject(fromWireError(reply.error));
+    else if (pooled && this.pool) {
+      const pool = this.pool;
+      call.resolve({
+        ...reply,
+        bytes: pool.unpack(pooled),
+        lease: (value) => pool.lease(pooled.slot, value as TextPage),
+      });
+    } else call.resolve(reply);
+  }
+
+  /** Slots of this reader's page pool taken now (tests). */
+  pagesHeld(): number {
+    return this.pool?.taken() ?? 0;
   }
 
   /** Takes the call back without waiting for its answer (it passed its deadline). */
@@ -268,6 +293,8 @@ export function threadsOf(store: Store): {
   writer: Worker;
   readers: Worker[];
   call(area: string, method: string, args: unknown[], lane: Lane): Promise<unknown>;
+  /** slots of the readers' page pools taken now (page-pool.ts) */
+  pagesHeld(): number;
 } {
   const pool = pools.get(store);
   if (!pool) throw new Error('not a threaded SQLite store');
@@ -355,18 +382,20 @@ class ThreadPool {
       writer: this.writer.worker,
       readers: this.readers.map((r) => r.worker),
       call: (area, method, args, lane) => this.call(area, method, args, lane),
+      pagesHeld: () => this.readers.reduce((n, r) => n + r.pagesHeld(), 0),
     };
   }
 
   private async call(area: string, method: string, args: unknown[], lane: Lane): Promise<unknown> {
     const reply = await this.submit({ area, method, args }, lane, `${area}.${method}`);
-    return decode({ value: reply.value, ...(reply.bytes ? { bytes: reply.bytes } : {}) });
+    const value = decode({ value: reply.value, ...(reply.bytes ? { bytes: reply.bytes } : {}) });
+    return reply.lease ? reply.lease(value) : value;
   }
 
-  private submit(body: RequestBody, lane: Lane, label: string): Promise<Extract<Reply, { ok: true }>> {
+  private submit(body: RequestBody, lane: Lane, label: string): Promise<Answer> {
     if (this.closing) return Promise.reject(new UnavailableError('the database is closing'));
     this.inFlight++;
-    return new Promise<Extract<Reply, { ok: true }>>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       const call: Call = { body, lane, label, resolve, reject };
       if (lane === 'write') this.toWriter(call);
       else {

@@ -1,6 +1,7 @@
 // What crosses between the main thread and the database threads. Messages are structured clones:
 // errors lose their class and byte arrays are copied one by one, so both get special handling.
 import * as domainErrors from '../../../errors.js';
+import type { PagePoolShare, PooledBytes } from './page-pool.js';
 
 /** A call of `store[area][method](...args)`, or one of the store-wide operations. */
 export type Request =
@@ -14,6 +15,8 @@ export type Reply =
       /** the result, encoded (see encode) */
       value: unknown;
       bytes?: PackedBytes;
+      /** the result's bytes, in a slot of the reader's page pool instead of `bytes` (page-pool.ts) */
+      pooled?: PooledBytes;
       /** what a migration logged, replayed on the caller's log */
       logs?: [details: object, message: string][];
     }
@@ -37,6 +40,8 @@ export interface WorkerConfig {
   indexDelayMs?: number;
   /** how long a read applies the analyst index's queue before it gives up (ThreadedSqliteOptions) */
   indexWaitMs?: number;
+  /** a reader's page pool, shared with the main thread (page-pool.ts) */
+  pagePool?: PagePoolShare;
 }
 
 // ---- errors ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { INTEL_BATCH } from '../intel.js';
 import { SQLITE_MIGRATIONS } from '../migrations.js';
 import { openSqliteStore, type SqliteStore } from '../sqlite-store.js';
 import { WRITER_WAL_AUTOCHECKPOINT } from './checkpointer.js';
+import { POOLED_METHODS, placeInPool } from './page-pool.js';
 import {
   decode,
   encode,
@@ -82,8 +83,13 @@ async function run(req: Request): Promise<Outcome> {
   return { result: await (method as (...a: unknown[]) => unknown).apply(area, args) };
 }
 
-function post(id: number, outcome: Outcome, owned: boolean): void {
+function post(id: number, outcome: Outcome, owned: boolean, poolable: boolean): void {
   const { value, bytes } = encode(outcome.result, { owned });
+  const pooled = poolable && bytes && config.pagePool ? placeInPool(config.pagePool, bytes) : undefined;
+  if (pooled) {
+    port?.postMessage({ id, ok: true, value, pooled } satisfies Reply);
+    return;
+  }
   const message: Reply = {
     id,
     ok: true,
@@ -94,14 +100,14 @@ function post(id: number, outcome: Outcome, owned: boolean): void {
   port?.postMessage(message, bytes ? [bytes.buffer] : []);
 }
 
-function reply(id: number, outcome: Outcome): void {
+function reply(id: number, outcome: Outcome, poolable: boolean): void {
   try {
     // A result is made for its call and unused once answered: its byte array may travel as it is.
-    post(id, outcome, true);
+    post(id, outcome, true, poolable);
   } catch {
     try {
       // One that cannot be transferred (a buffer Node marks as not transferable) is copied.
-      post(id, outcome, false);
+      post(id, outcome, false, false);
     } catch (err) {
       // A result that cannot be cloned (a function, a class with private state) is an error of the call.
       port?.postMessage({ id, ok: false, error: toWireError(err) } satisfies Reply);
@@ -117,7 +123,7 @@ port.on('message', (req: Request) => {
   if ('op' in req && req.op === 'close') closing = true;
   queue = queue.then(async () => {
     try {
-      reply(req.id, await run(req));
+      reply(req.id, await run(req), 'method' in req && POOLED_METHODS.has(req.method));
     } catch (err) {
       port.postMessage({ id: req.id, ok: false, error: toWireError(err) } satisfies Reply);
     } finally {

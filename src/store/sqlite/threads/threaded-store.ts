@@ -73,6 +73,8 @@ export function defaultReaderCount(): number {
 type AreaMap = Record<string, string[]>;
 type RequestBody = { area: string; method: string; args: unknown[] } | { op: 'migrate' | 'ping' | 'close' };
 
+type IndexTimings = Pick<WorkerConfig, 'indexDelayMs' | 'indexWaitMs'>;
+
 /** A successful reply as the pool hands it on: `lease` ties a pooled page to its slot (page-pool.ts). */
 type Answer = Extract<Reply, { ok: true }> & { lease?: (value: unknown) => unknown };
 
@@ -163,7 +165,8 @@ class Thread {
     readonly role: 'writer' | 'reader',
     file: string,
     onExit: (t: Thread, code: number, cause: Error | undefined) => void,
-    index: { delayMs?: number; waitMs?: number },
+    /** the analyst index's timings, as the thread takes them (WorkerConfig) */
+    index: IndexTimings,
     onNotice?: (n: Notice) => void,
   ) {
     this.pool = role === 'reader' ? new PagePool(createPagePool()) : undefined;
@@ -171,8 +174,7 @@ class Thread {
       file,
       role,
       ...(this.pool ? { pagePool: this.pool.share } : {}),
-      ...(index.delayMs !== undefined ? { indexDelayMs: index.delayMs } : {}),
-      ...(index.waitMs !== undefined ? { indexWaitMs: index.waitMs } : {}),
+      ...index,
     });
     let crash: Error | undefined;
     this.ready = new Promise<AreaMap>((resolve, reject) => {
@@ -307,7 +309,7 @@ class ThreadPool {
   private readonly writeTimeoutMs: number;
   private readonly log: StoreLog | undefined;
   private readonly checkpointAtBytes: number | undefined;
-  private readonly index: { delayMs?: number; waitMs?: number };
+  private readonly index: IndexTimings;
   private checkpointer: Checkpointer | undefined;
   private writer!: Thread;
   private readonly readers: Thread[] = [];
@@ -330,8 +332,8 @@ class ThreadPool {
     this.log = opts.log;
     this.checkpointAtBytes = opts.checkpointAtBytes;
     this.index = {
-      ...(opts.indexDelayMs !== undefined ? { delayMs: opts.indexDelayMs } : {}),
-      ...(opts.indexWaitMs !== undefined ? { waitMs: opts.indexWaitMs } : {}),
+      ...(opts.indexDelayMs !== undefined ? { indexDelayMs: opts.indexDelayMs } : {}),
+      ...(opts.indexWaitMs !== undefined ? { indexWaitMs: opts.indexWaitMs } : {}),
     };
   }
 

@@ -23,10 +23,20 @@ import { MongoClient } from 'mongodb';
 import { projectRoot } from '../src/paths.js';
 import { mongoCollections } from '../src/store/mongo/documents.js';
 import { freePort } from '../tests/helpers/free-port.js';
-import { Client, indexSettled, ingest, pageLatencies, TAXII, walk, type Target } from './bench/client.js';
+import {
+  Client,
+  indexSettled,
+  ingest,
+  pageLatencies,
+  TAXII,
+  walk,
+  type Target,
+  type WalkResult,
+} from './bench/client.js';
 import type { LoadOptions, LoadResult } from './bench/loadgen.js';
 import {
   cleanupPalisade,
+  cpuMs,
   memoryMb,
   palisadeCommand,
   preparePalisade,
@@ -41,6 +51,7 @@ import {
   type PalisadeSetup,
   type Running,
 } from './bench/servers.js';
+import { Walker, type WalkerRun } from './bench/walkers.js';
 import { envelopes, generatedSource, listSource, type ObjectSource, type StixObject } from './bench/stix-gen.js';
 
 const { values } = parseArgs({
@@ -189,6 +200,29 @@ const peerSrc = listSource(peerList, 'peer data');
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
+/**
+ * CPU per object of a row, started now: the server process (all its threads) and the client (this
+ * process, or the CPU a walking client reports), in µs. With two cores, their sum against the row's wall time per object says
+ * whether the row was short of CPU or waiting.
+ */
+function cpuMeter(pid: number): (objects: number, clientUs?: number) => CpuPerObject {
+  const s0 = cpuMs(pid);
+  const c0 = process.cpuUsage();
+  return (objects, clientUs) => {
+    const c = process.cpuUsage(c0);
+    const n = Math.max(1, objects);
+    return {
+      server_us: round(((cpuMs(pid) - s0) * 1000) / n, 2),
+      client_us: round((clientUs ?? c.user + c.system) / n, 2),
+    };
+  };
+}
+
+interface CpuPerObject {
+  server_us: number | null;
+  client_us: number | null;
+}
+
 const median = (xs: number[]): number | null => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (s.length === 0) return null;
@@ -283,24 +317,31 @@ async function walkCeiling(): Promise<{ one: number; two: number }> {
     user: 'x',
     password: 'y',
   };
-  const c1 = new Client(t, 60_000);
-  const c2 = new Client(t, 60_000);
+  const w = await Walker.start(t, 60_000);
   try {
     const one: number[] = [];
     const two: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      const w = await walk(c1, 'a', 1000);
-      one.push(w.objects / w.seconds);
-      const t0 = performance.now();
-      const [a, b] = await Promise.all([walk(c1, 'a', 1000), walk(c2, 'b', 1000)]);
-      two.push((a.objects + b.objects) / ((performance.now() - t0) / 1000));
+      one.push(walkedPerSecond(await w.run([{ collection: 'a', limit: 1000 }])));
+      two.push(
+        walkedPerSecond(
+          await w.run([
+            { collection: 'a', limit: 1000 },
+            { collection: 'b', limit: 1000 },
+          ]),
+        ),
+      );
     }
     return { one: round(median(one)) as number, two: round(median(two)) as number };
   } finally {
-    c1.close();
-    c2.close();
+    w.close();
     server.kill('SIGTERM');
   }
+}
+
+/** objects per second over a walker's run, all its walks together */
+function walkedPerSecond(r: WalkerRun): number {
+  return r.walks.reduce((a, w) => a + w.objects, 0) / r.seconds;
 }
 
 function smallLoad(port: number, paths: string[], who: { user: string; password: string }): LoadOptions {
@@ -517,6 +558,19 @@ async function runPalisade(
   let mainClient: Client | undefined;
   /** the client of the sequential rows, a new one after a row over budget aborted the last */
   const cm = (): Client => (mainClient && !mainClient.isAborted ? mainClient : (mainClient = client()));
+  let mainWalker: Walker | undefined;
+  /** the walking client of the walk rows (scripts/bench/walker.ts), kept across them */
+  const wm = async (): Promise<Walker> =>
+    mainWalker && !mainWalker.isAborted
+      ? mainWalker
+      : (mainWalker = await Walker.start(current().target, 600_000));
+  /** one walk of `collection` by the walking client, with the CPU per object of both sides */
+  const walkRow = async (collections: string[]): Promise<{ run: WalkerRun; objects: number; cpu: CpuPerObject }> => {
+    const server = cpuMeter(current().target.pid);
+    const run = await (await wm()).run(collections.map((collection) => ({ collection, limit: 1000 })));
+    const objects = run.walks.reduce((a, w) => a + w.objects, 0);
+    return { run, objects, cpu: server(objects, run.cpu_us) };
+  };
   const current = (): Running => {
     if (!server) throw new Error(`palisade/${kind}: no server running`);
     return server;
@@ -528,6 +582,8 @@ async function runPalisade(
   const stop = async (): Promise<void> => {
     for (const x of clients) x.close();
     clients = [];
+    mainWalker?.close();
+    mainWalker = undefined;
     mainClient = undefined;
     await server?.stop();
     server = undefined;
@@ -577,6 +633,7 @@ async function runPalisade(
     const reason = new Error(`palisade/${kind}: ${what} ran out of its ${budgetS} s budget`);
     ac.abort(reason);
     for (const x of clients) x.abort(reason);
+    mainWalker?.abort(reason);
     await Promise.race([work.then(noop, noop), sleep(30_000)]);
     unfinished(
       figures,
@@ -621,7 +678,9 @@ async function runPalisade(
         RUNS,
         ['ingest_obj_s'],
         async (r) => {
+          const cpu = cpuMeter(current().target.pid);
           const x = await ingest(cm(), `ingest-${r}`, mainBodies.list, WINDOW);
+          const used = cpu(x.objects);
           f.ingest_failed += x.failed;
           if (x.failed > 0) note(`palisade/${kind}: ${x.failed} objects failed to ingest, first: ${x.firstFailure}`);
           loaded.add(`ingest-${r}`);
@@ -635,6 +694,7 @@ async function runPalisade(
             index_backlog: idx.backlog,
             index_s: Number(idx.seconds.toFixed(2)),
             indexed_obj_s: Math.round(x.objects / (x.seconds + idx.seconds)),
+            ...used,
           };
         },
       );
@@ -658,14 +718,16 @@ async function runPalisade(
         unfinished(['walk_obj_s', 'walk2_obj_s'], 'the walk rows had no full collection to read');
       else {
         const walks = await budgetRows(`palisade/${kind} walk ${expected}`, RUNS, ['walk_obj_s'], async () => {
-          const w = await walk(cm(), 'ingest-0', 1000);
+          const { run, cpu } = await walkRow(['ingest-0']);
+          const w = run.walks[0] as WalkResult;
           if (w.objects !== expected)
             note(`palisade/${kind}: the walk returned ${w.objects} objects, expected ${expected}`);
           return {
-            obj_s: Math.round(w.objects / w.seconds),
+            obj_s: Math.round(w.objects / run.seconds),
             objects: w.objects,
             pages: w.pages,
             mb: round(w.bytes / 1048576, 1),
+            ...cpu,
           };
         });
         if (walks !== OVER) {
@@ -673,18 +735,15 @@ async function runPalisade(
           f.walk_objects = walks[0]?.objects ?? null;
         }
         if (loaded.has('ingest-1')) {
-          // the second walker has a connection pool of its own, kept across the runs
-          let c2: Client | undefined;
+          // each of the two walks has a client and connection pool of its own, kept across the runs
           const walks2 = await budgetRows(`palisade/${kind} walk x2`, RUNS, ['walk2_obj_s'], async () => {
-            if (!c2 || c2.isAborted) c2 = client();
-            const t0 = performance.now();
-            const [a, b] = await Promise.all([walk(cm(), 'ingest-0', 1000), walk(c2, 'ingest-1', 1000)]);
-            const secs = (performance.now() - t0) / 1000;
-            if (a.objects + b.objects !== 2 * expected)
+            const { run, objects, cpu } = await walkRow(['ingest-0', 'ingest-1']);
+            const [a, b] = run.walks as [WalkResult, WalkResult];
+            if (objects !== 2 * expected)
               note(
                 `palisade/${kind}: the two walks returned ${a.objects} + ${b.objects} objects, expected ${expected} each`,
               );
-            return { obj_s: Math.round((a.objects + b.objects) / secs), objects: a.objects + b.objects };
+            return { obj_s: Math.round(objects / run.seconds), objects, ...cpu };
           });
           if (walks2 !== OVER) f.walk2_obj_s = round(median(walks2.map((x) => x.obj_s)));
         } else if (!f.unfinished.includes('walk2_obj_s'))
@@ -724,8 +783,8 @@ async function runPalisade(
         pi === OVER
           ? OVER
           : await budgetRows(`palisade/${kind} peer-size walk`, PEER_RUNS, ['peer_n'], async () => {
-              const w = await walk(cm(), 'peer-0', 1000);
-              return { obj_s: Math.round(w.objects / w.seconds), objects: w.objects };
+              const { run, objects } = await walkRow(['peer-0']);
+              return { obj_s: Math.round(objects / run.seconds), objects };
             });
       if (pi !== OVER && pw !== OVER)
         f.peer_n = {
@@ -807,8 +866,9 @@ async function runPalisade(
       sampleLoad();
       const expectedBig = generated.distinct(sz.big);
       const wb = await budget(`palisade/${kind} walk of ${bigLabel}`, ['peak_rss_walk_mb'], async () => {
-        const w = await walk(cm(), 'big', 1000);
-        f.walk_big_obj_s = Math.round(w.objects / w.seconds);
+        const { run } = await walkRow(['big']);
+        const w = run.walks[0] as WalkResult;
+        f.walk_big_obj_s = Math.round(w.objects / run.seconds);
         f.peak_rss_walk_mb = round(memoryMb(sb.target.pid).hwm);
         return w;
       });
@@ -963,16 +1023,19 @@ async function runPeer(name: 'medallion' | 'opentaxii', bodies: Bodies): Promise
     });
     f.ingest_obj_s = round(median(ing.map((x) => x.obj_s)));
     const expected = peerSrc.distinct(peerList.length);
+    // the same walking client as Palisade's walk rows, in a process of its own
+    const walker = await Walker.start(server.target, PEER_TIMEOUT);
     const walks = await rows(`${name} walk`, PEER_RUNS, async () => {
-      const w = await walk(c, 'peer-0', 1000);
+      const run = await walker.run([{ collection: 'peer-0', limit: 1000 }]);
+      const w = run.walks[0] as WalkResult;
       if (w.objects !== expected) note(`${name}: the walk returned ${w.objects} objects, expected ${expected}`);
       return {
-        obj_s: Math.round(w.objects / w.seconds),
+        obj_s: Math.round(w.objects / run.seconds),
         objects: w.objects,
         pages: w.pages,
-        seconds: round(w.seconds, 2),
+        seconds: round(run.seconds, 2),
       };
-    });
+    }).finally(() => walker.close());
     f.walk_obj_s = round(median(walks.map((x) => x.obj_s)));
     f.walk_objects = walks[0]?.objects ?? null;
     const post = await c.call('POST', c.objectsPath('peer-0'), Buffer.from(JSON.stringify({ objects: [peerList[0]] })));

@@ -25,6 +25,15 @@ export interface Reply {
   headers: Record<string, string | string[] | undefined>;
 }
 
+const EMPTY = Buffer.alloc(0);
+
+/** Takes a response body chunk by chunk instead of the whole body (Reply.body is then empty). */
+export interface BodySink {
+  push(chunk: Buffer): void;
+  /** the sink for a second attempt of the same request (the first one's chunks are dropped) */
+  fresh(): BodySink;
+}
+
 export class Client {
   readonly agent: Agent;
   private readonly auth: string;
@@ -47,17 +56,17 @@ export class Client {
    * with ECONNRESET before any answer (the server never saw it): it is sent once more, on a new
    * socket, as Node's documentation advises for reused sockets.
    */
-  async call(method: string, path: string, body?: Buffer): Promise<Reply> {
+  async call(method: string, path: string, body?: Buffer, sink?: BodySink): Promise<Reply> {
     if (this.aborted) throw this.aborted;
     try {
-      return await this.once(method, path, body);
+      return await this.once(method, path, body, sink);
     } catch (err) {
-      if ((err as { retry?: boolean }).retry && !this.aborted) return this.once(method, path, body);
+      if ((err as { retry?: boolean }).retry && !this.aborted) return this.once(method, path, body, sink?.fresh());
       throw err;
     }
   }
 
-  private once(method: string, path: string, body?: Buffer): Promise<Reply> {
+  private once(method: string, path: string, body?: Buffer, sink?: BodySink): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -74,9 +83,13 @@ export class Client {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('data', sink ? (c: Buffer) => sink.push(c) : (c: Buffer) => chunks.push(c));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }),
+            resolve({
+              status: res.statusCode ?? 0,
+              body: sink ? EMPTY : Buffer.concat(chunks),
+              headers: res.headers,
+            }),
           );
           res.on('error', reject);
         },
@@ -195,6 +208,8 @@ export async function ingest(
 }
 
 const SPEC = Buffer.from('"spec_version"');
+/** how far into a page, from either end, its `next` is looked for */
+const EDGE = 2048;
 
 /** top-level STIX objects in a page: each has exactly one spec_version; nested structures have none */
 function countObjects(body: Buffer): number {
@@ -205,10 +220,57 @@ function countObjects(body: Buffer): number {
 
 /** the `next` of an envelope, looked for at its head and its tail (servers put it either side) */
 function nextOf(body: Buffer): string | undefined {
+  return nextIn(body.subarray(0, EDGE), body.subarray(Math.max(0, body.length - EDGE)));
+}
+
+function nextIn(head: Buffer, tail: Buffer): string | undefined {
   const re = /"next"\s*:\s*"([^"]+)"/;
-  const head = re.exec(body.subarray(0, 2048).toString('latin1'));
-  if (head) return head[1];
-  return re.exec(body.subarray(Math.max(0, body.length - 2048)).toString('latin1'))?.[1];
+  return re.exec(head.toString('latin1'))?.[1] ?? re.exec(tail.toString('latin1'))?.[1];
+}
+
+/**
+ * A page read as it arrives, as a client that streams pages to disk would: objects counted and the
+ * head and tail kept for `next`, without joining the chunks into one buffer per page. Joining them
+ * made the walking client allocate a megabyte per page, and its garbage collection cost it more
+ * than twice the CPU per object (measured: 6 to 8 µs against 2.5 to 3.8) once the bench process
+ * held the envelopes of the ingest rows.
+ */
+export class PageScan implements BodySink {
+  objects = 0;
+  bytes = 0;
+  private head = EMPTY;
+  private tail = EMPTY;
+  /** the last bytes of the previous chunk: a key split between two chunks is still counted */
+  private carry = EMPTY;
+
+  push(c: Buffer): void {
+    this.bytes += c.length;
+    if (this.head.length < EDGE) this.head = Buffer.concat([this.head, c.subarray(0, EDGE - this.head.length)]);
+    this.tail =
+      c.length >= EDGE ? Buffer.from(c.subarray(c.length - EDGE)) : Buffer.concat([this.tail, c]).subarray(-EDGE);
+    if (this.carry.length > 0) {
+      // neither part can hold the whole key (each is shorter): a match here spans the boundary
+      const joint = Buffer.concat([this.carry, c.subarray(0, SPEC.length - 1)]);
+      if (joint.indexOf(SPEC) >= 0) this.objects++;
+    }
+    this.objects += countObjects(c);
+    const keep = SPEC.length - 1;
+    this.carry =
+      c.length >= keep ? Buffer.from(c.subarray(c.length - keep)) : Buffer.concat([this.carry, c]).subarray(-keep);
+  }
+
+  next(): string | undefined {
+    return nextIn(this.head, this.tail);
+  }
+
+  /** the start of the body, for an error message */
+  start(): string {
+    return this.head.toString('utf8', 0, 300);
+  }
+
+  fresh(): PageScan {
+    return new PageScan();
+  }
 }
 
 export interface WalkResult {
@@ -233,15 +295,16 @@ export async function walk(c: Client, collection: string, limit: number, query =
   const marks: string[] = [];
   const t0 = performance.now();
   for (;;) {
-    const r = await c.call('GET', next ? `${base}&next=${encodeURIComponent(next)}` : base);
-    if (r.status !== 200)
-      throw new Error(`${c.target.name}: page ${pages + 1} answered ${r.status}: ${r.body.toString().slice(0, 300)}`);
+    let scan = new PageScan();
+    const sink: BodySink = { push: (c) => scan.push(c), fresh: () => ((scan = new PageScan()), sink) };
+    const r = await c.call('GET', next ? `${base}&next=${encodeURIComponent(next)}` : base, undefined, sink);
+    if (r.status !== 200) throw new Error(`${c.target.name}: page ${pages + 1} answered ${r.status}: ${scan.start()}`);
     pages++;
-    bytes += r.body.length;
-    objects += countObjects(r.body);
+    bytes += scan.bytes;
+    objects += scan.objects;
     const mark = r.headers['x-taxii-date-added-last'];
     if (typeof mark === 'string') marks.push(mark);
-    next = nextOf(r.body);
+    next = scan.next();
     if (!next) break;
   }
   return { objects, pages, seconds: (performance.now() - t0) / 1000, bytes, marks };

@@ -57,6 +57,23 @@ export function memoryMb(pid: number): { hwm: number; rss: number } {
   return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
 }
 
+/**
+ * CPU time a process has used so far, all its threads, in ms (/proc/<pid>/stat utime + stime, in
+ * clock ticks of 10 ms); NaN once it is gone. Taken around a row, it says how much of the row's
+ * time the server spent working (the rest of the machine is the client and the kernel).
+ */
+export function cpuMs(pid: number): number {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return NaN;
+  }
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -561,9 +561,7 @@ async function runPalisade(
   let mainWalker: Walker | undefined;
   /** the walking client of the walk rows (scripts/bench/walker.ts), kept across them */
   const wm = async (): Promise<Walker> =>
-    mainWalker && !mainWalker.isAborted
-      ? mainWalker
-      : (mainWalker = await Walker.start(current().target, 600_000));
+    mainWalker && !mainWalker.isAborted ? mainWalker : (mainWalker = await Walker.start(current().target, 600_000));
   /** one walk of `collection` by the walking client, with the CPU per object of both sides */
   const walkRow = async (collections: string[]): Promise<{ run: WalkerRun; objects: number; cpu: CpuPerObject }> => {
     const server = cpuMeter(current().target.pid);

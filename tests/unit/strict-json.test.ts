@@ -1,6 +1,7 @@
 // Strict, lossless parsing of one STIX object: the corpus of bad inputs, the prototype-pollution
 // rules, deep nesting without stack overflow, and round-trip properties on generated objects.
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAX_DEPTH_LIMIT, parseStrictObject, type StrictParseResult } from '../../src/ingest/strict-json.js';
@@ -277,7 +278,7 @@ describe('parseStrictObject (strict JSON for one STIX object)', () => {
           acceptedCount++;
           expect(lenientOk, mutated).to.equal(true);
           expect(r.value, mutated).to.deep.equal(lenient);
-          expect(JSON.stringify(JSON.parse(r.text))).to.equal(r.text);
+          expect(r.text, mutated).to.equal(JSON.stringify(r.value));
         } else if (lenientOk && typeof lenient === 'object' && lenient !== null && !Array.isArray(lenient)) {
           // Refused but JSON.parse took it: only for the strict rules, never for the grammar.
           expect(r.reason, mutated).to.match(/duplicate|surrogate|negative zero|beyond|overflow|underflow|__proto__/);
@@ -285,6 +286,75 @@ describe('parseStrictObject (strict JSON for one STIX object)', () => {
       }
       expect(acceptedCount).to.be.greaterThan(100);
     });
+  });
+});
+
+describe('parseStrictObject: the input kept as the text when it is canonical already', () => {
+  const verbatim = (text: string): boolean => {
+    const r = parse(text);
+    if (!r.ok) expect.fail(`refused: ${r.reason}`);
+    expect(r.text, text).to.equal(JSON.stringify(r.value));
+    return r.verbatim;
+  };
+
+  it('keeps compact output of JSON.stringify as it is (a STIX object, escapes, all of Unicode)', () => {
+    const indicator = {
+      type: 'indicator',
+      spec_version: '2.1',
+      id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f',
+      created: '2024-06-01T00:00:00.000Z',
+      modified: '2024-06-01T00:00:00.000Z',
+      name: 'C:\\temp\\x.exe "quoted"\n\t\u0001 é ☃ 😀 \u2028 a/b',
+      pattern: "[file:name = 'x.exe']",
+      pattern_type: 'stix',
+      valid_from: '2024-06-01T00:00:00Z',
+      confidence: 85,
+      x_score: -12,
+      labels: [],
+      external_references: [{ source_name: 'x', external_id: 'T1059' }],
+      object_marking_refs: ['marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9'],
+      x_flags: { on: true, off: false, none: null, nested: { deep: [1, [2, {}]] } },
+    };
+    expect(verbatim(JSON.stringify(indicator))).to.equal(true);
+    // every control character JSON.stringify escapes as \u00xx
+    expect(verbatim(JSON.stringify({ s: '\u0000\u001f\u000b\u007f' }))).to.equal(true);
+  });
+
+  it('serialises anything else, with the same text JSON.stringify writes', () => {
+    const cases = [
+      '{ "a": 1}', // white space between tokens
+      '{"a" :1}',
+      '{"a":1}\n',
+      ' {"a":1}',
+      '{"a":[1, 2]}',
+      '{"a":"x\\/y"}', // \/ is written as /
+      '{"a":"\\u0041"}', // a letter written as an escape
+      '{"a":"\\u001F"}', // upper-case hexadecimal
+      '{"a":"\\u000a"}', // a control character with a short escape
+      '{"a":"\\ud83d\\ude00"}', // an escaped surrogate pair
+      '{"a":1.5}',
+      '{"a":1.50}',
+      '{"a":1e2}',
+      '{"a":10.0}',
+      '{"a":1234567890123456}', // 16 characters: not proved canonical (it is, but not checked)
+      '{"b":1,"1":2}', // array-index names come first in JavaScript
+      '{"10":true}',
+    ];
+    for (const c of cases) expect(verbatim(c), c).to.equal(false);
+  });
+
+  it('agrees with JSON.stringify on generated values, compact or re-spaced', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.boolean(), (value, spaced) => {
+        if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return;
+        const text = spaced ? JSON.stringify(value, null, 1) : JSON.stringify(value);
+        const r = parse(text);
+        if (!r.ok) return; // refused for a strict rule (lone surrogates, -0, …): tested above
+        expect(r.text).to.equal(JSON.stringify(r.value));
+        if (r.verbatim) expect(text).to.equal(r.text);
+      }),
+      { numRuns: 2000, seed: 20241202 },
+    );
   });
 });
 

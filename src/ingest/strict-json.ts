@@ -38,8 +38,9 @@ export type StrictParseResult =
       /** JSON.stringify(value): the canonical text to store and serve. */
       text: string;
       /**
-       * true when the input was that canonical text already (the scan proved it), so `text` is
-       * the input itself and JSON.stringify was not run
+       * true when the input was that canonical text already, but for white space between its
+       * tokens (the scan proved it): `text` is the input without that white space, and
+       * JSON.stringify was not run
        */
       verbatim: boolean;
     }
@@ -74,7 +75,11 @@ export function parseStrictObject(
     };
   }
   let value: Record<string, unknown>;
-  const input = raw.toString('utf8');
+  // Most senders write the canonical text already, either compact (JSON.stringify, most JSON
+  // libraries) or with white space between tokens only (Python's json.dumps: ", " and ": "); the
+  // scan has proved whether this one did, and then the input without that white space is the
+  // text, parsed as it is (JSON.stringify was a third of the cost of a parse).
+  const input = (scanner.canonical ? scanner.compacted() : raw).toString('utf8');
   try {
     value = JSON.parse(input) as Record<string, unknown>;
   } catch (err) {
@@ -85,9 +90,6 @@ export function parseStrictObject(
     const finder = new Scanner(raw, maxDepth, true);
     return { ok: false, reason: finder.run(raw.length) ?? 'a member name is repeated in an object' };
   }
-  // Most senders (every JSON library's compact output) send the canonical text already; the scan
-  // has proved whether this one did, and then it is the text (JSON.stringify was a third of the
-  // cost of a parse).
   if (scanner.canonical) return { ok: true, value, text: input, verbatim: true };
   let text: string;
   try {
@@ -115,6 +117,11 @@ const enum S {
 }
 
 const PROTO = Buffer.from('__proto__', 'latin1');
+/**
+ * Runs of white space a scan notes to leave out of the canonical text: enough for an object
+ * pretty-printed over some thousands of lines; an input with more is serialised instead.
+ */
+const MAX_GAPS = 8192;
 
 class ScanFailure {
   constructor(
@@ -129,6 +136,8 @@ interface Stacks {
   keyStart: Int32Array;
   keyEnd: Int32Array;
   index: Int32Array;
+  /** Scanner.gaps */
+  gaps: Int32Array;
 }
 
 let stacks: Stacks | undefined;
@@ -147,6 +156,7 @@ function sharedStacks(size: number): Stacks {
       keyStart: new Int32Array(size),
       keyEnd: new Int32Array(size),
       index: new Int32Array(size),
+      gaps: stacks?.gaps ?? new Int32Array(2 * MAX_GAPS),
     };
   }
   return stacks;
@@ -159,12 +169,17 @@ class Scanner {
    * Whether the text is exactly what JSON.stringify writes for the value it parses to (ECMA-262
    * JSON.stringify: no white space, its own escapes, numbers as Number::toString writes them,
    * members in the order of the object's own keys). Cleared by anything the scan cannot prove
-   * canonical: white space between tokens; the escape \/ and \u escapes other than a control
+   * canonical: more than MAX_GAPS runs of white space between tokens (fewer are left out by
+   * compacted()); the escape \/ and \u escapes other than a control
    * character's (lower-case hexadecimal, as JSON.stringify writes it); numbers other than
    * integers of at most 15 characters; member names made only of digits (JavaScript lists
    * array-index names first, so the order of members may change).
    */
   canonical = true;
+  /** white space runs between tokens, as (from, to) pairs, while canonical holds */
+  private readonly gaps: Int32Array;
+  private gapCount = 0;
+  private gapBytes = 0;
   depth = 0;
   private readonly kinds: Uint8Array;
   private readonly keyStart: Int32Array;
@@ -184,6 +199,7 @@ class Scanner {
     this.keyStart = st.keyStart;
     this.keyEnd = st.keyEnd;
     this.index = st.index;
+    this.gaps = st.gaps;
     this.names = findDuplicates ? [] : undefined;
   }
 
@@ -223,7 +239,7 @@ class Scanner {
     let i = 0;
     let state = S.VALUE;
     while (i < n && isWs(b[i] as number)) i++;
-    if (i > 0) this.canonical = false;
+    if (i > 0) this.gap(0, i);
     if (i >= n) this.fail('empty input: expected a JSON object', i);
     if (b[i] === 0xef && b[i + 1] === 0xbb && b[i + 2] === 0xbf) {
       // RFC 8259 §8.1: implementations MUST NOT add a byte order mark; refusing it keeps the
@@ -234,8 +250,9 @@ class Scanner {
     for (;;) {
       let c = b[i] as number;
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
-        this.canonical = false;
+        const from = i;
         while (i < n && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) c = b[++i] as number;
+        this.gap(from, i);
       }
       if (i >= n) break;
       switch (state) {
@@ -269,8 +286,9 @@ class Scanner {
           if (c === 0x22) {
             i = this.key(i);
             if (i < n && isWs(b[i] as number)) {
-              this.canonical = false;
+              const from = i;
               while (i < n && isWs(b[i] as number)) i++;
+              this.gap(from, i);
             }
             if (i >= n) this.fail('unexpected end of input: expected ":"', i);
             if (b[i] !== 0x3a) this.fail(`expected ":" after a member name, found ${describe(b, i)}`, i);
@@ -313,6 +331,40 @@ class Scanner {
       }
     }
     if (this.depth !== 0 || state !== S.AFTER) this.fail('unexpected end of input: the object is not complete', n);
+  }
+
+  /** White space between tokens at [from, to): left out of the canonical text (see compacted). */
+  private gap(from: number, to: number): void {
+    if (!this.canonical) return;
+    const g = this.gapCount;
+    if (g >= MAX_GAPS) {
+      this.canonical = false;
+      return;
+    }
+    this.gaps[2 * g] = from;
+    this.gaps[2 * g + 1] = to;
+    this.gapCount = g + 1;
+    this.gapBytes += to - from;
+  }
+
+  /**
+   * The input without its white space between tokens: the canonical text when `canonical` holds.
+   * The input itself when it has none.
+   */
+  compacted(): Buffer {
+    const b = this.b;
+    const g = this.gapCount;
+    if (g === 0) return b;
+    const out = Buffer.allocUnsafe(this.n - this.gapBytes);
+    let at = 0;
+    let from = 0;
+    for (let k = 0; k < g; k++) {
+      const start = this.gaps[2 * k] as number;
+      at += b.copy(out, at, from, start);
+      from = this.gaps[2 * k + 1] as number;
+    }
+    b.copy(out, at, from, this.n);
+    return out;
   }
 
   private open(kind: number, at: number): void {

@@ -12,6 +12,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import type { Config } from './config/load-config.js';
 import { DEFAULT_QUEUE_LIMITS, IngestService } from './ingest/ingest-service.js';
 import { DEFAULT_WORKER_OPTIONS, IngestWorker, strictEntryParser } from './ingest/ingest-worker.js';
+import { RecentJobItems } from './ingest/recent-items.js';
 import { Metrics } from './ops/metrics.js';
 import { timeStore } from './ops/timed-store.js';
 import { createStixValidator } from './stix/validator.js';
@@ -58,6 +59,12 @@ export interface Container {
   close(): Promise<void>;
 }
 
+/**
+ * Bytes of received envelope entries held in memory for the local ingestion worker, at most; the
+ * rest is read back from the queue. Enough for the envelopes a busy writer keeps in flight.
+ */
+const RECENT_ITEMS_BYTES = 32 * 1024 * 1024;
+
 export async function createContainer(
   config: Readonly<Config>,
   log: Logger,
@@ -96,6 +103,8 @@ export async function createContainer(
   );
   const objects = readAhead.watch(store.objects);
   const pager = new Pager(objects, new CursorCodec(Buffer.from(secret, 'base64')), metrics, readAhead);
+  // Envelopes received here are processed from memory by the local worker (src/ingest/recent-items.ts).
+  const jobs = new RecentJobItems(store.jobs, RECENT_ITEMS_BYTES);
   const services: TaxiiServices = {
     discovery: new DiscoveryService(gate, config.taxii, config.server.baseUrl ?? ''),
     collections: new CollectionsService(gate),
@@ -105,7 +114,7 @@ export async function createContainer(
       gate,
       objects,
       store.statuses,
-      store.jobs,
+      jobs,
       createStixValidator(),
       clock,
       { ...DEFAULT_QUEUE_LIMITS, statusDetailLimit: config.ingest.statusDetailLimit },
@@ -117,7 +126,7 @@ export async function createContainer(
   const worker = new IngestWorker(
     services.ingest,
     gate,
-    store.jobs,
+    jobs,
     store.statuses,
     strictEntryParser(config.ingest.maxDepth),
     audit,

@@ -777,10 +777,13 @@ async function runPalisade(
           return { obj_s: Math.round(x.objects / x.seconds), failed: x.failed };
         },
       );
+      // A walk of five pages takes some 30 ms here and moves by half from one run to the next;
+      // Palisade's walks are cheap, so this one takes the median of --runs like its other rows
+      // (the peers' walks take minutes: --peer-runs).
       const pw =
         pi === OVER
           ? OVER
-          : await budgetRows(`palisade/${kind} peer-size walk`, PEER_RUNS, ['peer_n'], async () => {
+          : await budgetRows(`palisade/${kind} peer-size walk`, Math.max(RUNS, PEER_RUNS), ['peer_n'], async () => {
               const { run, objects } = await walkRow(['peer-0']);
               return { obj_s: Math.round(objects / run.seconds), objects };
             });

@@ -13,6 +13,10 @@ import type { IngestJob, JobItem, JobStore, NewJob } from '../store/jobs.js';
 /** Bytes counted per entry beyond its raw bytes (the item object and its place in the list). */
 const ENTRY_OVERHEAD = 64;
 
+function entryBytes(it: JobItem): number {
+  return ENTRY_OVERHEAD + ('raw' in it ? it.raw.length : it.refused.length);
+}
+
 interface Held {
   /** contiguous entries, items[k].seq === first + k */
   items: JobItem[];
@@ -55,7 +59,7 @@ export class RecentJobItems implements JobStore {
       return;
     }
     let bytes = 0;
-    for (const it of items) bytes += ENTRY_OVERHEAD + ('raw' in it ? it.raw.length : it.refused.length);
+    for (const it of items) bytes += entryBytes(it);
     this.makeRoom(bytes, jobId);
     if (this.bytes + bytes > this.budgetBytes) {
       // No room even after letting older jobs go: this job continues from the store.
@@ -115,13 +119,10 @@ export class RecentJobItems implements JobStore {
   /** Lets go of the first `count` entries held for a job. */
   private forget(h: Held, count: number): void {
     if (count <= 0) return;
+    const gone = h.items.splice(0, count);
     let bytes = 0;
-    for (let k = 0; k < count && k < h.items.length; k++) {
-      const it = h.items[k]!;
-      bytes += ENTRY_OVERHEAD + ('raw' in it ? it.raw.length : it.refused.length);
-    }
-    h.items.splice(0, count);
-    h.first += count;
+    for (const it of gone) bytes += entryBytes(it);
+    h.first += gone.length;
     h.bytes -= bytes;
     this.bytes -= bytes;
   }

@@ -202,8 +202,8 @@ const peerSrc = listSource(peerList, 'peer data');
 
 /**
  * CPU per object of a row, started now: the server process (all its threads) and the client (this
- * process, or the CPU a walking client reports), in µs. With two cores, their sum against the row's wall time per object says
- * whether the row was short of CPU or waiting.
+ * process, or the CPU a walking client reports), in µs. With two cores, their sum against the
+ * row's wall time per object says whether the row was short of CPU or waiting.
  */
 function cpuMeter(pid: number): (objects: number, clientUs?: number) => CpuPerObject {
   const s0 = cpuMs(pid);
@@ -339,9 +339,14 @@ async function walkCeiling(): Promise<{ one: number; two: number }> {
   }
 }
 
+/** objects of a walker's run, all its walks together */
+function walkedObjects(r: WalkerRun): number {
+  return r.walks.reduce((a, w) => a + w.objects, 0);
+}
+
 /** objects per second over a walker's run, all its walks together */
 function walkedPerSecond(r: WalkerRun): number {
-  return r.walks.reduce((a, w) => a + w.objects, 0) / r.seconds;
+  return walkedObjects(r) / r.seconds;
 }
 
 function smallLoad(port: number, paths: string[], who: { user: string; password: string }): LoadOptions {
@@ -566,7 +571,7 @@ async function runPalisade(
   const walkRow = async (collections: string[]): Promise<{ run: WalkerRun; objects: number; cpu: CpuPerObject }> => {
     const server = cpuMeter(current().target.pid);
     const run = await (await wm()).run(collections.map((collection) => ({ collection, limit: 1000 })));
-    const objects = run.walks.reduce((a, w) => a + w.objects, 0);
+    const objects = walkedObjects(run);
     return { run, objects, cpu: server(objects, run.cpu_us) };
   };
   const current = (): Running => {

@@ -268,8 +268,12 @@ export class PageScan implements BodySink {
     return this.head.toString('utf8', 0, 300);
   }
 
-  fresh(): PageScan {
-    return new PageScan();
+  /** starts over, for a request sent again */
+  fresh(): this {
+    this.objects = 0;
+    this.bytes = 0;
+    this.head = this.tail = this.carry = EMPTY;
+    return this;
   }
 }
 
@@ -295,9 +299,8 @@ export async function walk(c: Client, collection: string, limit: number, query =
   const marks: string[] = [];
   const t0 = performance.now();
   for (;;) {
-    let scan = new PageScan();
-    const sink: BodySink = { push: (c) => scan.push(c), fresh: () => ((scan = new PageScan()), sink) };
-    const r = await c.call('GET', next ? `${base}&next=${encodeURIComponent(next)}` : base, undefined, sink);
+    const scan = new PageScan();
+    const r = await c.call('GET', next ? `${base}&next=${encodeURIComponent(next)}` : base, undefined, scan);
     if (r.status !== 200) throw new Error(`${c.target.name}: page ${pages + 1} answered ${r.status}: ${scan.start()}`);
     pages++;
     bytes += scan.bytes;

@@ -170,10 +170,10 @@ class Scanner {
    * JSON.stringify: no white space, its own escapes, numbers as Number::toString writes them,
    * members in the order of the object's own keys). Cleared by anything the scan cannot prove
    * canonical: more than MAX_GAPS runs of white space between tokens (fewer are left out by
-   * compacted()); the escape \/ and \u escapes other than a control
-   * character's (lower-case hexadecimal, as JSON.stringify writes it); numbers other than
-   * integers of at most 15 characters; member names made only of digits (JavaScript lists
-   * array-index names first, so the order of members may change).
+   * compacted()); the escape \/ and \u escapes other than a control character's (lower-case
+   * hexadecimal, as JSON.stringify writes it); numbers other than integers of at most 15
+   * characters; member names made only of digits (JavaScript lists array-index names first, so
+   * the order of members may change).
    */
   canonical = true;
   /** white space runs between tokens, as (from, to) pairs, while canonical holds */
@@ -285,11 +285,9 @@ class Scanner {
         case S.KEY:
           if (c === 0x22) {
             i = this.key(i);
-            if (i < n && isWs(b[i] as number)) {
-              const from = i;
-              while (i < n && isWs(b[i] as number)) i++;
-              this.gap(from, i);
-            }
+            const from = i;
+            while (i < n && isWs(b[i] as number)) i++;
+            if (i > from) this.gap(from, i);
             if (i >= n) this.fail('unexpected end of input: expected ":"', i);
             if (b[i] !== 0x3a) this.fail(`expected ":" after a member name, found ${describe(b, i)}`, i);
             i++;

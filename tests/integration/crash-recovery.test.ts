@@ -411,7 +411,11 @@ function jobs(db: SqliteDb): Job[] {
     >[]
   ).map((j) => ({
     ...j,
-    items: (db.db.prepare('SELECT count(*) AS n FROM ingest_items WHERE job_id = ?').get(j.id) as { n: number }).n,
+    items: (
+      db.db
+        .prepare('SELECT coalesce(sum(last_seq - first_seq + 1), 0) AS n FROM ingest_packs WHERE job_id = ?')
+        .get(j.id) as { n: number }
+    ).n,
   }));
 }
 
@@ -636,7 +640,7 @@ describeOnSqlite('crash recovery: SIGKILL of palisade serve during ingestion (SQ
     expect(await server.stop(), server.output()).to.equal(0);
     await inspect(server.dataDir, async (db) => {
       expect(jobs(db), 'nothing left in the queue').to.deep.equal([]);
-      expect(db.db.prepare('SELECT count(*) AS n FROM ingest_items').get()).to.deep.equal({ n: 0 });
+      expect(db.db.prepare('SELECT count(*) AS n FROM ingest_packs').get()).to.deep.equal({ n: 0 });
       expect((await storedVersions(db, COLLECTION.cutUpload)).size).to.equal(0);
     });
   });

@@ -13,7 +13,7 @@ import { migrateSqlite, SQLITE_MIGRATIONS, type SqliteMigration } from '../../sr
 import { IntelIndexWriter } from '../../src/store/sqlite/intel.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { versionKey } from '../../src/stix/timestamps.js';
-import type { Store } from '../../src/store/store.js';
+import type { JobItem, Store } from '../../src/store/store.js';
 import { intrusionSet, stixId, type Stix } from '../fixtures/builders.js';
 import { MONGO_SKIP_MESSAGE, freshDatabaseName, mongoTestUri } from '../helpers/mongo-url.js';
 
@@ -228,7 +228,7 @@ describe('SQLite schema migrations', () => {
     db.close();
     const store = openSqliteStore(file);
     try {
-      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10, 11, 12]);
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([9, 10, 11, 12, 13]);
       await expectBackfilled(store);
     } finally {
       await store.close();
@@ -258,7 +258,7 @@ describe('SQLite schema migrations', () => {
     raw.close();
     const store = openSqliteStore(file);
     try {
-      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([11, 12]);
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([11, 12, 13]);
       const scope = { collections: [{ id: BC, deniedMarkings: [] as string[] }] };
       const ids = async (text: string): Promise<string[]> =>
         (await store.intel.searchObjects(scope, { text }, 10)).hits.map((h) => h.id);
@@ -293,6 +293,78 @@ describe('SQLite schema migrations', () => {
       const sql = (db.prepare("SELECT sql FROM sqlite_master WHERE name = 'intel_fts'").get() as { sql: string }).sql;
       expect(sql).to.match(/detail = column/);
       expect(sql).not.to.match(/prefix/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('SQLite migration 13: queued entries packed', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'palisade-migration-13-'));
+    file = join(dir, 'palisade.db');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('moves the entries a schema-12 queue held one row each into packs: a cut job resumes with every entry', async () => {
+    const old = openSqliteStore(file, SQLITE_MIGRATIONS.slice(0, 12));
+    await old.migrate();
+    await old.close();
+    // Written as a schema-12 release wrote: a row per entry; 2,345 entries make three packs.
+    const raw = new Database(file);
+    const insert = raw.prepare('INSERT INTO ingest_items (job_id, seq, raw, refused) VALUES (?, ?, ?, ?)');
+    const job = (id: string, released: number): void => {
+      raw
+        .prepare(
+          `INSERT INTO ingest_jobs (id, api_root, collection_id, principal, request_ts, created_ms, item_count, released)
+           VALUES (?, 'r1', ?, '{"username":"u","role":"member","groups":[]}', 1, 1, ?, ?)`,
+        )
+        .run(id, BC, released ? 2_345 : null, released);
+    };
+    const refused = (i: number): boolean => i % 500 === 7;
+    const text = (i: number): string => (refused(i) ? `refused ${i}` : `{"n":${i},"s":"\\u00e9\u{1F600}"}`);
+    raw.transaction(() => {
+      job('big', 1);
+      job('cut', 0);
+      for (let i = 0; i < 2_345; i++)
+        insert.run('big', i, refused(i) ? null : Buffer.from(text(i)), refused(i) ? text(i) : null);
+      insert.run('cut', 0, Buffer.from('{"cut":0}'), null);
+      insert.run('cut', 1, Buffer.from('{"cut":1}'), null);
+    })();
+    raw.close();
+    const store = openSqliteStore(file);
+    try {
+      expect((await store.migrate()).applied.map((a) => a.version)).to.deep.equal([13]);
+      const label = (it: JobItem): string => ('raw' in it ? it.raw.toString() : it.refused);
+      const all = await store.jobs.readItems('big', 0, 10_000);
+      expect(all.map((it) => it.seq)).to.deep.equal(Array.from({ length: 2_345 }, (_, i) => i));
+      expect(all.map(label)).to.deep.equal(Array.from({ length: 2_345 }, (_, i) => text(i)));
+      // from the middle of a pack, across the next
+      expect((await store.jobs.readItems('big', 990, 20)).map((it) => it.seq)).to.deep.equal(
+        Array.from({ length: 20 }, (_, i) => 990 + i),
+      );
+      expect((await store.jobs.readItems('cut', 0, 10)).map(label)).to.deep.equal(['{"cut":0}', '{"cut":1}']);
+      expect((await store.jobs.claimJob('w', 10, 1000))?.itemCount).to.equal(2_345);
+      // the cut upload is purged with its entries, as before
+      expect(await store.jobs.purgeUnreleased(5)).to.deep.equal(['cut']);
+      expect(await store.jobs.readItems('cut', 0, 10)).to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'ingest_items'").get()).to.equal(undefined);
+      expect(
+        db.prepare('SELECT first_seq, last_seq FROM ingest_packs WHERE job_id = ? ORDER BY 1').all('big'),
+      ).to.deep.equal([
+        { first_seq: 0, last_seq: 999 },
+        { first_seq: 1000, last_seq: 1999 },
+        { first_seq: 2000, last_seq: 2344 },
+      ]);
     } finally {
       db.close();
     }

@@ -1,8 +1,9 @@
 // The ingestion queue on SQLite: ingest_jobs holds one row per add-objects request and its lease,
-// ingest_items the raw envelope entries. A claim is one UPDATE … RETURNING, which SQLite runs under
+// ingest_packs the raw envelope entries, one row per append (item-packs.ts). A claim is one UPDATE … RETURNING, which SQLite runs under
 // its single write lock, so two workers (threads or processes on one file) never take one job.
 import type { IngestJob, JobItem, JobPrincipal, JobStore, NewJob } from '../jobs.js';
 import type { Row, SqliteDb } from './database.js';
+import { packItems, unpackItems } from './item-packs.js';
 
 export class SqliteJobs implements JobStore {
   constructor(private readonly s: SqliteDb) {}
@@ -25,11 +26,12 @@ export class SqliteJobs implements JobStore {
   }
 
   async appendItems(jobId: string, items: readonly JobItem[]): Promise<void> {
-    const insert = this.s.stmt('INSERT INTO ingest_items (job_id, seq, raw, refused) VALUES (?, ?, ?, ?)');
-    this.s.db.transaction(() => {
-      for (const it of items)
-        insert.run(jobId, it.seq, 'raw' in it ? it.raw : null, 'refused' in it ? it.refused : null);
-    })();
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (!first || !last) return;
+    this.s
+      .stmt('INSERT INTO ingest_packs (job_id, first_seq, last_seq, data) VALUES (?, ?, ?, ?)')
+      .run(jobId, first.seq, last.seq, packItems(items));
   }
 
   async releaseJob(jobId: string, itemCount: number): Promise<void> {
@@ -56,19 +58,21 @@ export class SqliteJobs implements JobStore {
   }
 
   async readItems(jobId: string, fromSeq: number, limit: number): Promise<JobItem[]> {
-    const rows = this.s
-      .stmt('SELECT seq, raw, refused FROM ingest_items WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?')
-      .all(jobId, fromSeq, limit) as Row[];
-    return rows.map((r) =>
-      r.refused !== null
-        ? { seq: r.seq as number, refused: r.refused as string }
-        : { seq: r.seq as number, raw: r.raw as Buffer },
-    );
+    const out: JobItem[] = [];
+    if (limit <= 0) return out;
+    const packs = this.s
+      .stmt('SELECT first_seq, data FROM ingest_packs WHERE job_id = ? AND last_seq >= ? ORDER BY first_seq')
+      .iterate(jobId, fromSeq) as IterableIterator<{ first_seq: number; data: Buffer }>;
+    for (const p of packs) {
+      unpackItems(p.data, p.first_seq, fromSeq, limit, out);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async deleteJob(jobId: string): Promise<void> {
     this.s.db.transaction(() => {
-      this.s.stmt('DELETE FROM ingest_items WHERE job_id = ?').run(jobId);
+      this.s.stmt('DELETE FROM ingest_packs WHERE job_id = ?').run(jobId);
       this.s.stmt('DELETE FROM ingest_jobs WHERE id = ?').run(jobId);
     })();
   }

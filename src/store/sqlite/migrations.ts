@@ -6,7 +6,7 @@ import { StoreVersionError } from '../../errors.js';
 import type { MigrationLog, MigrationReport } from '../store.js';
 import { versionKey } from '../../stix/timestamps.js';
 import { createIntelIndex, INTEL_PENDING_SCHEMA, rebuildFullText } from './intel.js';
-import { INGEST_QUEUE_SCHEMA } from './jobs-schema.js';
+import { INGEST_QUEUE_SCHEMA, packQueuedItems } from './jobs-schema.js';
 
 export interface SqliteMigration {
   version: number;
@@ -193,6 +193,7 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     name: 'intel index changes queued by writes, applied after them',
     up: (db) => db.exec(INTEL_PENDING_SCHEMA),
   },
+  { version: 13, name: 'ingestion queue entries packed, one row per append', up: packQueuedItems },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

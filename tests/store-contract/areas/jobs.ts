@@ -81,6 +81,43 @@ export function jobsContract(ctx: ContractContext): void {
       expect(last && 'raw' in last && last.raw.equals(raw)).to.equal(true);
     });
 
+    it('reads entries appended in batches of any size in pages of any size, each once and in order', async () => {
+      const jobs = ctx.store.jobs;
+      await jobs.createJob(job('batches'), NOW);
+      await jobs.createJob(job('batches-2'), NOW);
+      let seq = 0;
+      let other = 0;
+      for (const n of [1, 7, 3, 20, 1, 9]) {
+        const batch = items(seq, n);
+        if (n === 3) batch[1] = { seq: seq + 1, refused: `refused ${seq + 1}` };
+        await jobs.appendItems('batches', batch);
+        // another job's entries in between: never read as this one's
+        await jobs.appendItems('batches-2', [{ seq: other++, raw: Buffer.from('{"other":true}') }]);
+        seq += n;
+      }
+      const label = (it: JobItem): string => ('raw' in it ? it.raw.toString() : it.refused);
+      const expected = Array.from({ length: seq }, (_, i) => (i === 9 ? 'refused 9' : `{"n":${i}}`));
+      for (const page of [1, 4, 7, 41, 100]) {
+        for (const from of [0, 1, 8, 9, 10, 30, 40, 41]) {
+          const got: JobItem[] = [];
+          for (let at = from; ;) {
+            const read = await jobs.readItems('batches', at, page);
+            expect(read.length, `page ${page} from ${at}`).to.be.at.most(page);
+            if (read.length === 0) break;
+            got.push(...read);
+            at = (read[read.length - 1] as JobItem).seq + 1;
+          }
+          expect(
+            got.map((it) => it.seq),
+            `page ${page} from ${from}`,
+          ).to.deep.equal(expected.slice(from).map((_, i) => from + i));
+          expect(got.map(label)).to.deep.equal(expected.slice(from));
+        }
+      }
+      expect(await jobs.readItems('batches', 0, 0)).to.deep.equal([]);
+      expect((await jobs.readItems('batches-2', 0, 100)).map((it) => it.seq)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+    });
+
     it('deletes a job with its entries, and purges only unreleased jobs older than the cut-off', async () => {
       const jobs = ctx.store.jobs;
       await jobs.createJob(job('old-cut'), NOW - 5000);

@@ -39,7 +39,12 @@ for (let i = 0; i < objects.length; i += perEnvelope) {
 
 let agent = new Agent({ keepAlive: true, maxSockets: 4 });
 
-function call(port: number, method: string, path: string, body?: Buffer): Promise<{ status: number; body: Buffer; text: string }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: Buffer,
+): Promise<{ status: number; body: Buffer; text: string }> {
   return new Promise((resolveCall, reject) => {
     const req = request(
       {
@@ -73,7 +78,8 @@ async function runOnce(kind: 'sqlite' | 'mongodb'): Promise<{ ingest: number; pa
   agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const dir = await mkdtemp(join(tmpdir(), 'palisade-bench-'));
   const database = `palisade_bench_${randomUUID().slice(0, 8)}`;
-  const store = kind === 'mongodb' ? `store: { kind: mongodb, uri: ${JSON.stringify(mongoUri)}, database: ${database} }\n` : '';
+  const store =
+    kind === 'mongodb' ? `store: { kind: mongodb, uri: ${JSON.stringify(mongoUri)}, database: ${database} }\n` : '';
   await writeFile(
     join(dir, 'bench.yaml'),
     `${store}api_roots:
@@ -88,8 +94,27 @@ users:
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(projectRoot, 'src', 'cli', 'main.ts'), 'serve', '--config', join(dir, 'bench.yaml'), '--port', String(port), '--data-dir', join(dir, 'data')],
-    { env: { ...process.env, BENCH_PW: 'bench-password', PALISADE_LOG_LEVEL: 'warn', PALISADE_ADMIN_PASSWORD: 'unused-admin' }, stdio: ['ignore', 'inherit', 'inherit'] },
+    [
+      '--import',
+      'tsx',
+      join(projectRoot, 'src', 'cli', 'main.ts'),
+      'serve',
+      '--config',
+      join(dir, 'bench.yaml'),
+      '--port',
+      String(port),
+      '--data-dir',
+      join(dir, 'data'),
+    ],
+    {
+      env: {
+        ...process.env,
+        BENCH_PW: 'bench-password',
+        PALISADE_LOG_LEVEL: 'warn',
+        PALISADE_ADMIN_PASSWORD: 'unused-admin',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
   );
   for (let i = 0; ; i++) {
     try {
@@ -104,7 +129,8 @@ users:
     let t = process.hrtime.bigint();
     for (const env of envelopes) {
       const res = await call(port, 'POST', base, env);
-      if (res.status !== 202 || !res.text.includes('"failure_count":0')) throw new Error(`POST failed: ${res.status} ${res.text.slice(0, 300)}`);
+      if (res.status !== 202 || !res.text.includes('"failure_count":0'))
+        throw new Error(`POST failed: ${res.status} ${res.text.slice(0, 300)}`);
     }
     const ingest = objects.length / (Number(process.hrtime.bigint() - t) / 1e9);
 
@@ -132,11 +158,12 @@ users:
       next = body.next;
       if (!next) break;
     }
-    if (seen.size !== objects.length) throw new Error(`paged ${seen.size} distinct objects, expected ${objects.length}`);
+    if (seen.size !== objects.length)
+      throw new Error(`paged ${seen.size} distinct objects, expected ${objects.length}`);
     if (pages < 2 || bytes === 0) throw new Error('paging returned nothing');
     return { ingest, page };
   } finally {
-        child.kill('SIGTERM');
+    child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     if (kind === 'mongodb') {
       const client = await MongoClient.connect(mongoUri as string);
@@ -149,16 +176,22 @@ users:
 
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);
-  const median = s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  const median =
+    s.length % 2
+      ? (s[(s.length - 1) / 2] as number)
+      : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
   return `${Math.round(median)} obj/s [${Math.round(s[0] as number)}–${Math.round(s[s.length - 1] as number)}]`;
 }
 
-const kinds: ('sqlite' | 'mongodb')[] = values.store === 'both' ? ['sqlite', 'mongodb'] : [values.store as 'sqlite' | 'mongodb'];
+const kinds: ('sqlite' | 'mongodb')[] =
+  values.store === 'both' ? ['sqlite', 'mongodb'] : [values.store as 'sqlite' | 'mongodb'];
 if (kinds.includes('mongodb') && !mongoUri) {
   console.error('MongoDB skipped: pass --mongodb-uri or set PALISADE_TEST_MONGO_URI');
   kinds.splice(kinds.indexOf('mongodb'), 1);
 }
-console.log(`${objects.length} objects in ${envelopes.length} envelopes of ≤${perEnvelope}; ${runs} runs per store; node ${process.version}`);
+console.log(
+  `${objects.length} objects in ${envelopes.length} envelopes of ≤${perEnvelope}; ${runs} runs per store; node ${process.version}`,
+);
 for (const kind of kinds) {
   const results: { ingest: number; page: number }[] = [];
   for (let i = 0; i < runs; i++) {
@@ -166,6 +199,8 @@ for (const kind of kinds) {
     console.log(`  ${kind} run ${i + 1}: ingest ${Math.round(r.ingest)} obj/s, page ${Math.round(r.page)} obj/s`);
     results.push(r);
   }
-  console.log(`${kind}: ingest ${stats(results.map((r) => r.ingest))}; page (limit=1000, next) ${stats(results.map((r) => r.page))}`);
+  console.log(
+    `${kind}: ingest ${stats(results.map((r) => r.ingest))}; page (limit=1000, next) ${stats(results.map((r) => r.page))}`,
+  );
 }
 agent.destroy();

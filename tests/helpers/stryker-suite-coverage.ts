@@ -15,8 +15,7 @@ interface StrykerGlobal {
 const PREFIX = 'stryker-suite:';
 const suitesById = new Map<string, Suite>();
 const prepared = new WeakSet<Suite>();
-const stryker = (): StrykerGlobal =>
-  ((globalThis as { __stryker__?: StrykerGlobal }).__stryker__ ??= {});
+const stryker = (): StrykerGlobal => ((globalThis as { __stryker__?: StrykerGlobal }).__stryker__ ??= {});
 
 /** Puts a hook in front of each suite's before() hooks that makes the suite the current "test". */
 function prepare(suite: Suite): void {

@@ -74,7 +74,9 @@ describe(`ATT&CK round trip (${DATA})`, function () {
       pages++;
     } while (next !== undefined && pages < 100);
     const secs = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`      paged ${seen.length} objects in ${pages} pages, ${secs.toFixed(2)} s: ${Math.round(seen.length / secs)} objects/s`);
+    console.log(
+      `      paged ${seen.length} objects in ${pages} pages, ${secs.toFixed(2)} s: ${Math.round(seen.length / secs)} objects/s`,
+    );
     expect(seen).to.have.length(objects.length);
     expect(new Set(seen).size).to.equal(seen.length);
     expect(new Set(seen)).to.deep.equal(expected);

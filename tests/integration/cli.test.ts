@@ -35,7 +35,12 @@ type Running = ChildProcess & { output: () => string };
  * Polls `probe` until it returns a value, backing off from 20 ms to 250 ms between tries. Gives up
  * when `child` has exited (with its output, instead of waiting for nothing) or after `timeoutMs`.
  */
-async function until<T>(what: string, child: Running, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+async function until<T>(
+  what: string,
+  child: Running,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 45_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
     const value = await probe();
@@ -63,7 +68,9 @@ describe('palisade serve (CLI)', function () {
 
   it('first start on an empty data dir serves the demo collection; admin password from PALISADE_ADMIN_PASSWORD', async () => {
     const port = await freePort();
-    const child = run(['serve', '--port', String(port), '--data-dir', join(dir, 'data')], { PALISADE_ADMIN_PASSWORD: 'demo-secret' });
+    const child = run(['serve', '--port', String(port), '--data-dir', join(dir, 'data')], {
+      PALISADE_ADMIN_PASSWORD: 'demo-secret',
+    });
     const exited = exitCode(child);
     try {
       const auth = { Authorization: `Basic ${Buffer.from('admin:demo-secret').toString('base64')}`, Accept: TAXII };
@@ -71,12 +78,16 @@ describe('palisade serve (CLI)', function () {
       expect(disc.status).to.equal(200);
       expect(disc.headers.get('content-type')).to.equal(TAXII);
       expect(((await disc.json()) as { api_roots: string[] }).api_roots).to.deep.equal([`/${DEMO_API_ROOT}/`]);
-      const objs = await fetch(`http://127.0.0.1:${port}/${DEMO_API_ROOT}/collections/${DEMO_COLLECTION_ID}/objects/`, { headers: auth });
+      const objs = await fetch(`http://127.0.0.1:${port}/${DEMO_API_ROOT}/collections/${DEMO_COLLECTION_ID}/objects/`, {
+        headers: auth,
+      });
       const body = (await objs.json()) as { objects: { type: string }[] };
       expect(body.objects).to.have.length(25);
       expect(body.objects.filter((o) => o.type === 'intrusion-set')).to.have.length(4);
       expect(child.output()).not.to.contain('demo-secret');
-      const bad = await fetch(`http://127.0.0.1:${port}/taxii2/`, { headers: { ...auth, Authorization: 'Basic YWRtaW46bm9wZQ==' } });
+      const bad = await fetch(`http://127.0.0.1:${port}/taxii2/`, {
+        headers: { ...auth, Authorization: 'Basic YWRtaW46bm9wZQ==' },
+      });
       expect(bad.status).to.equal(401);
     } finally {
       child.kill('SIGTERM');
@@ -91,7 +102,11 @@ describe('palisade serve (CLI)', function () {
     const firstExit = exitCode(first);
     let password = '';
     try {
-      password = await until('the generated password on standard output', first, async () => /password: (\S+)\r?\n/.exec(first.output())?.[1]);
+      password = await until(
+        'the generated password on standard output',
+        first,
+        async () => /password: (\S+)\r?\n/.exec(first.output())?.[1],
+      );
       expect(password).to.have.length.above(16);
       const res = await waitFor(first, `http://127.0.0.1:${port}/taxii2/`, {
         Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`,
@@ -156,7 +171,12 @@ describe('palisade serve (CLI)', function () {
       expect((await httpsGet(url, { ca: pki.ca.cert, client: pki.unmapped, headers })).status).to.equal(401);
       expect((await httpsGet(url, { ca: pki.ca.cert, headers })).status).to.equal(401);
       // No plain HTTP on the same port.
-      expect(await fetch(`http://127.0.0.1:${port}/taxii2/`).then((r) => r.status, () => 'refused')).not.to.equal(200);
+      expect(
+        await fetch(`http://127.0.0.1:${port}/taxii2/`).then(
+          (r) => r.status,
+          () => 'refused',
+        ),
+      ).not.to.equal(200);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,6 +1,20 @@
 // TAXII 2.1 §4.1 discovery, §4.2 API root, §5.1/5.2 collections.
 import { expect } from 'chai';
-import { ADMIN, ANALYST, C1, C2, C_WO, NOBODY, READER, ROOT, TAXII, TEST_CONFIG, WRITER, startTestApp, type TestApp } from '../helpers/test-app.js';
+import {
+  ADMIN,
+  ANALYST,
+  C1,
+  C2,
+  C_WO,
+  NOBODY,
+  READER,
+  ROOT,
+  TAXII,
+  TEST_CONFIG,
+  WRITER,
+  startTestApp,
+  type TestApp,
+} from '../helpers/test-app.js';
 
 describe('Discovery, API roots and collections', () => {
   let app: TestApp;
@@ -65,9 +79,19 @@ describe('Discovery, API roots and collections', () => {
 
   it('T-123 hides API roots in which the caller sees no collection: absent from discovery, 404 like an unknown path', async () => {
     const discovery = await app.get('/taxii2/', NOBODY).expect(200);
-    expect(discovery.body).to.deep.equal({ title: 'Palisade test server', description: 'integration tests', contact: 'cert@example.test' });
+    expect(discovery.body).to.deep.equal({
+      title: 'Palisade test server',
+      description: 'integration tests',
+      contact: 'cert@example.test',
+    });
     const unknown = await app.get('/nowhere/collections/', NOBODY).expect(404);
-    for (const path of [`/${ROOT}/`, `/${ROOT}/collections/`, `/${ROOT}/collections/${C1}/`, `/${ROOT}/collections/${C1}/objects/`, '/empty/']) {
+    for (const path of [
+      `/${ROOT}/`,
+      `/${ROOT}/collections/`,
+      `/${ROOT}/collections/${C1}/`,
+      `/${ROOT}/collections/${C1}/objects/`,
+      '/empty/',
+    ]) {
       const res = await app.get(path, NOBODY).expect(404);
       const root = path.split('/')[1] as string;
       expect({ ...res.body, error_id: 'x' }, path).to.deep.equal({
@@ -118,7 +142,11 @@ describe('Discovery, API roots and collections', () => {
   });
 
   it('answers 405 with a TAXII error for an unsupported method', async () => {
-    const res = await app.http.put(`/${ROOT}/collections/`).set('Accept', TAXII).auth(ANALYST.name, ANALYST.password).expect(405);
+    const res = await app.http
+      .put(`/${ROOT}/collections/`)
+      .set('Accept', TAXII)
+      .auth(ANALYST.name, ANALYST.password)
+      .expect(405);
     expect(res.headers['content-type']).to.equal(TAXII);
     expect(res.headers.allow).to.equal('GET');
   });

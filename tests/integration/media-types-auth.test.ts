@@ -83,7 +83,11 @@ describe('Media types, errors and authentication', () => {
   });
 
   it('T-18 P-4 accepts Content-Type variants of TAXII 2.1 on POST', async () => {
-    for (const [i, ct] of ['application/taxii+json; version=2.1', 'application/taxii+json', 'application/taxii+json;version=2.1; charset=utf-8'].entries()) {
+    for (const [i, ct] of [
+      'application/taxii+json; version=2.1',
+      'application/taxii+json',
+      'application/taxii+json;version=2.1; charset=utf-8',
+    ].entries()) {
       await auth(app.http.post(objectsPath()).set('Accept', TAXII).set('Content-Type', ct))
         .send(JSON.stringify(envelope(indicator(`ct-${i}`))))
         .expect(202);
@@ -91,7 +95,12 @@ describe('Media types, errors and authentication', () => {
   });
 
   it('T-18 T-100 answers 415 to other Content-Types on POST, with nothing stored', async () => {
-    for (const ct of ['application/json', 'application/stix+json;version=2.1', 'application/taxii+json;version=2.0', 'text/plain']) {
+    for (const ct of [
+      'application/json',
+      'application/stix+json;version=2.1',
+      'application/taxii+json;version=2.0',
+      'text/plain',
+    ]) {
       const res = await auth(app.http.post(objectsPath()).set('Accept', TAXII).set('Content-Type', ct))
         .send(JSON.stringify(envelope(indicator('never'))))
         .expect(415);
@@ -112,18 +121,33 @@ describe('Media types, errors and authentication', () => {
     const res = await app.http.get(objectsPath()).set('Accept', TAXII).expect(401);
     expect(res.headers['www-authenticate']).to.match(/^Basic realm="palisade"/);
     expect(res.headers['content-type']).to.equal(TAXII);
-    expect(res.body).to.include({ http_status: '401', title: 'Authentication required', error_code: 'unauthenticated' });
+    expect(res.body).to.include({
+      http_status: '401',
+      title: 'Authentication required',
+      error_code: 'unauthenticated',
+    });
   });
 
   it('T-122 T-132 a wrong password and an unknown user get the same 401', async () => {
-    const wrong = await app.http.get(objectsPath()).set('Accept', TAXII).auth(ANALYST.name, 'not-the-password').expect(401);
+    const wrong = await app.http
+      .get(objectsPath())
+      .set('Accept', TAXII)
+      .auth(ANALYST.name, 'not-the-password')
+      .expect(401);
     const unknown = await app.http.get(objectsPath()).set('Accept', TAXII).auth('ghost', 'whatever').expect(401);
     expect(wrong.body.description).to.equal(unknown.body.description);
     expect(wrong.headers['www-authenticate']).to.equal(unknown.headers['www-authenticate']);
   });
 
   it('T-122 every TAXII endpoint requires authentication', async () => {
-    for (const p of [`/${ROOT}/`, `/${ROOT}/collections/`, manifestPath(), objectsPath(), objectPath(ind.id), versionsPath(ind.id)]) {
+    for (const p of [
+      `/${ROOT}/`,
+      `/${ROOT}/collections/`,
+      manifestPath(),
+      objectsPath(),
+      objectPath(ind.id),
+      versionsPath(ind.id),
+    ]) {
       await app.http.get(p).set('Accept', TAXII).expect(401);
     }
     await app.http.post(objectsPath()).set('Accept', TAXII).set('Content-Type', TAXII).send('{}').expect(401);

@@ -4,7 +4,15 @@ import { expect } from 'chai';
 import { MongoClient } from 'mongodb';
 import { envelope, indicator } from '../fixtures/builders.js';
 import { MONGO_SKIP_MESSAGE, freshDatabaseName, mongoTestUri } from '../helpers/mongo-url.js';
-import { ROOT, manifestPath, objectPath, objectsPath, startTestApp, versionsPath, type TestApp } from '../helpers/test-app.js';
+import {
+  ROOT,
+  manifestPath,
+  objectPath,
+  objectsPath,
+  startTestApp,
+  versionsPath,
+  type TestApp,
+} from '../helpers/test-app.js';
 
 const uri = mongoTestUri();
 
@@ -43,8 +51,10 @@ describe('Two instances on one MongoDB database', function () {
     // A reader polling by added_after while the writers run must end up with every version once.
     const reader = (async () => {
       let after: string | undefined;
-      for (let idle = 0; idle < 3; ) {
-        const res = await a.get(`${manifestPath()}?match[version]=all&limit=25${after ? `&added_after=${after}` : ''}`).expect(200);
+      for (let idle = 0; idle < 3;) {
+        const res = await a
+          .get(`${manifestPath()}?match[version]=all&limit=25${after ? `&added_after=${after}` : ''}`)
+          .expect(200);
         const recs = (res.body.objects ?? []) as { id: string; version: string }[];
         seenByReader.push(...recs.map((r) => `${r.id}|${r.version}`));
         if (recs.length > 0) after = res.headers['x-taxii-date-added-last'] as string;
@@ -52,7 +62,10 @@ describe('Two instances on one MongoDB database', function () {
       }
     })();
     for (let batch = 0; batch < 8; batch++) {
-      for (const [name, app] of [['a', a], ['b', b]] as const) {
+      for (const [name, app] of [
+        ['a', a],
+        ['b', b],
+      ] as const) {
         const objs = Array.from({ length: 25 }, (_, i) => indicator(`${name}-${batch}-${i}`));
         written.push(...objs.map((o) => `${o.id}|${o.modified}`));
         posts.push(app.post(objectsPath(), envelope(...objs)).expect(202));
@@ -75,8 +88,12 @@ describe('Two instances on one MongoDB database', function () {
       const out: string[] = [];
       let next: string | undefined;
       for (let i = 0; i < 200; i++) {
-        const res = await app.get(`${objectsPath()}?${query}&limit=37${next ? `&next=${encodeURIComponent(next)}` : ''}`).expect(200);
-        out.push(...((res.body.objects ?? []) as { id: string; modified: string }[]).map((o) => `${o.id}|${o.modified}`));
+        const res = await app
+          .get(`${objectsPath()}?${query}&limit=37${next ? `&next=${encodeURIComponent(next)}` : ''}`)
+          .expect(200);
+        out.push(
+          ...((res.body.objects ?? []) as { id: string; modified: string }[]).map((o) => `${o.id}|${o.modified}`),
+        );
         if (!res.body.more) break;
         next = res.body.next as string;
       }
@@ -99,7 +116,9 @@ describe('Two instances on one MongoDB database', function () {
       const first = await app.get(`${objectPath(id)}?match[version]=first`).expect(200);
       expect(first.body.objects.map((o: { modified: string }) => o.modified)).to.deep.equal([SHARED(0)]);
       const versions = await app.get(versionsPath(id)).expect(200);
-      expect([...(versions.body.versions as string[])].sort()).to.deep.equal(Array.from({ length: 16 }, (_, i) => SHARED(i)));
+      expect([...(versions.body.versions as string[])].sort()).to.deep.equal(
+        Array.from({ length: 16 }, (_, i) => SHARED(i)),
+      );
     }
   });
 
@@ -115,7 +134,9 @@ describe('Two instances on one MongoDB database', function () {
     expect(ids(ten.body)).to.have.length(10);
     const first = await a.get(`${objectsPath()}?limit=5`).expect(200);
     expect(ids(first.body)).to.deep.equal(ids(ten.body).slice(0, 5));
-    const rest = await b.get(`${objectsPath()}?limit=5&next=${encodeURIComponent(first.body.next as string)}`).expect(200);
+    const rest = await b
+      .get(`${objectsPath()}?limit=5&next=${encodeURIComponent(first.body.next as string)}`)
+      .expect(200);
     expect(ids(rest.body)).to.deep.equal(ids(ten.body).slice(5, 10));
   });
 });

@@ -142,7 +142,9 @@ describe('Objects, manifest, object and versions endpoints', () => {
   });
 
   it('T-52 filters combine (AND across fields): type + version + spec_version', async () => {
-    const res = await app.get(`${objectsPath()}?match[type]=indicator&match[version]=all&match[spec_version]=2.1`).expect(200);
+    const res = await app
+      .get(`${objectsPath()}?match[type]=indicator&match[version]=all&match[spec_version]=2.1`)
+      .expect(200);
     expect((res.body as Envelope).objects?.map((o) => o.modified)).to.deep.equal([V1, V3, V2]);
   });
 
@@ -151,7 +153,9 @@ describe('Objects, manifest, object and versions endpoints', () => {
     const recs = all.body.objects as { id: string; date_added: string }[];
     const cut = recs[2]?.date_added as string;
     const res = await app.get(`${manifestPath()}?match[version]=all&added_after=${cut}`).expect(200);
-    expect((res.body.objects as { date_added: string }[]).map((r) => r.date_added)).to.deep.equal(recs.slice(3).map((r) => r.date_added));
+    expect((res.body.objects as { date_added: string }[]).map((r) => r.date_added)).to.deep.equal(
+      recs.slice(3).map((r) => r.date_added),
+    );
   });
 
   it('T-12 accepts added_after with any number of fractional digits', async () => {
@@ -196,7 +200,9 @@ describe('Objects, manifest, object and versions endpoints', () => {
     const seen: string[] = [];
     let after: string | undefined;
     for (let i = 0; i < 20; i++) {
-      const res = await app.get(`${manifestPath()}?match[version]=all&limit=2${after ? `&added_after=${after}` : ''}`).expect(200);
+      const res = await app
+        .get(`${manifestPath()}?match[version]=all&limit=2${after ? `&added_after=${after}` : ''}`)
+        .expect(200);
       const recs = (res.body.objects as { id: string; version: string }[] | undefined) ?? [];
       seen.push(...recs.map((r) => `${r.id}@${r.version}`));
       if (!res.body.more) break;
@@ -255,11 +261,14 @@ describe('Objects, manifest, object and versions endpoints', () => {
   it('T-77 clamps limit to the server maximum and still pages', async () => {
     const small = await startTestApp({ maxPageSize: 2 });
     try {
-      for (const o of [indicator('p1'), indicator('p2'), indicator('p3')]) await small.post(objectsPath(), envelope(o)).expect(202);
+      for (const o of [indicator('p1'), indicator('p2'), indicator('p3')])
+        await small.post(objectsPath(), envelope(o)).expect(202);
       const res = await small.get(`${objectsPath()}?limit=100`).expect(200);
       expect(res.body.objects).to.have.length(2);
       expect(res.body.more).to.equal(true);
-      const rest = await small.get(`${objectsPath()}?limit=100&next=${encodeURIComponent(res.body.next as string)}`).expect(200);
+      const rest = await small
+        .get(`${objectsPath()}?limit=100&next=${encodeURIComponent(res.body.next as string)}`)
+        .expect(200);
       expect(rest.body.objects).to.have.length(1);
       expect(rest.body.more).to.equal(false);
     } finally {
@@ -301,12 +310,15 @@ describe('Objects, manifest, object and versions endpoints', () => {
   });
 
   it('T-7 answers with TAXII JSON that parses (taxii content type, UTF-8)', async () => {
-    const res = await app.get(objectsPath()).buffer(true).parse((r, cb) => {
-      let data = '';
-      r.setEncoding('utf8');
-      r.on('data', (c: string) => (data += c));
-      r.on('end', () => cb(null, data));
-    });
+    const res = await app
+      .get(objectsPath())
+      .buffer(true)
+      .parse((r, cb) => {
+        let data = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (data += c));
+        r.on('end', () => cb(null, data));
+      });
     expect(res.headers['content-type']).to.equal(TAXII);
     expect(() => JSON.parse(res.body as string)).not.to.throw();
   });

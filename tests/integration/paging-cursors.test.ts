@@ -80,7 +80,9 @@ describe('Paging by added_after and next while objects and versions are added be
         expect(body, `page ${i + 1}`).not.to.have.property('next');
         return pages;
       }
-      expect(body.next, `page ${i + 1}: more without next`).to.be.a('string').with.length.above(0);
+      expect(body.next, `page ${i + 1}: more without next`)
+        .to.be.a('string')
+        .with.length.above(0);
       next = body.next;
       await between[i]?.();
     }
@@ -165,7 +167,11 @@ describe('Paging by added_after and next while objects and versions are added be
         [() => add(ind(name, 6), ind(name, 2)), () => add(ind(name, 7))],
         10,
       );
-      expect(pages, endpoint).to.deep.equal([[M(3), M(4)], [M(5), M(6)], [M(2), M(7)]]);
+      expect(pages, endpoint).to.deep.equal([
+        [M(3), M(4)],
+        [M(5), M(6)],
+        [M(2), M(7)],
+      ]);
     }
   });
 
@@ -176,7 +182,9 @@ describe('Paging by added_after and next while objects and versions are added be
     let after: string | undefined;
     let pages = 0;
     for (; pages < 10; pages++) {
-      const res = await app.get(`${manifestPath()}?match[version]=all&limit=2${after ? `&added_after=${after}` : ''}`).expect(200);
+      const res = await app
+        .get(`${manifestPath()}?match[version]=all&limit=2${after ? `&added_after=${after}` : ''}`)
+        .expect(200);
       const body = res.body as PageBody;
       seen.push(...served(body));
       if (!body.more && extra.length === 0) break;

@@ -48,7 +48,7 @@ describe('Read-ahead of the next page while a client walks by next', function ()
     expect(app.container.readAhead.counts.hits).to.equal(TEST_BACKEND === 'sqlite' ? 3 : 0);
   });
 
-  it('gives back the memory of every page served from the readers\' pool once its response is sent (SQLite)', async function () {
+  it("gives back the memory of every page served from the readers' pool once its response is sent (SQLite)", async function () {
     if (TEST_BACKEND !== 'sqlite') this.skip(); // the pool belongs to the SQLite reader threads
     const held = threadsOf(app.container.backend).pagesHeld;
     let p = await page();

@@ -3,7 +3,14 @@
 import { expect } from 'chai';
 import { versionKey } from '../../src/stix/timestamps.js';
 import { envelope, indicator, type Stix } from '../fixtures/builders.js';
-import { manifestPath, objectPath, objectsPath, startTestApp, versionsPath, type TestApp } from '../helpers/test-app.js';
+import {
+  manifestPath,
+  objectPath,
+  objectsPath,
+  startTestApp,
+  versionsPath,
+  type TestApp,
+} from '../helpers/test-app.js';
 
 const CREATED = '2024-01-01T00:00:00.000Z';
 const T = (rest: string): string => `2024-01-01T00:00:${rest}Z`;
@@ -44,7 +51,10 @@ describe('Mixed-precision timestamps in match[version] and added_after', () => {
           expect(modifiedOf(res.body), `${path} ${q}`).to.deep.equal([stored]);
         }
         const manifest = await app.get(`${manifestPath()}?match[version]=${q}`).expect(200);
-        expect((manifest.body.objects as { version: string }[]).map((r) => r.version), q).to.deep.equal([stored]);
+        expect(
+          (manifest.body.objects as { version: string }[]).map((r) => r.version),
+          q,
+        ).to.deep.equal([stored]);
       }
     });
   }
@@ -56,7 +66,9 @@ describe('Mixed-precision timestamps in match[version] and added_after', () => {
   });
 
   it('T-85 T-86 an exact list mixing precisions selects each version once', async () => {
-    const res = await app.get(`${objectPath(id)}?match[version]=${T('02.1')},${T('01.100')},${T('03.1000')}`).expect(200);
+    const res = await app
+      .get(`${objectPath(id)}?match[version]=${T('02.1')},${T('01.100')},${T('03.1000')}`)
+      .expect(200);
     expect(modifiedOf(res.body)).to.deep.equal([SIX, LONG, SHORT]);
     const dup = await app.get(`${objectPath(id)}?match[version]=${T('01.1')},${T('01.100000')}`).expect(400);
     expect(dup.body.error_code).to.equal('invalid-request');
@@ -67,7 +79,8 @@ describe('Mixed-precision timestamps in match[version] and added_after', () => {
     // As instants: .500 < .5001 < .9000 < .950. A string compare puts .5001Z before .500Z;
     // comparing the fraction digits as numbers puts .9000 after .950.
     const w = (modified: string): Stix => indicator('order', modified, { created: CREATED });
-    for (const m of [T('05.950'), T('05.500'), T('05.9000'), T('05.5001')]) await app.post(objectsPath(), envelope(w(m))).expect(202);
+    for (const m of [T('05.950'), T('05.500'), T('05.9000'), T('05.5001')])
+      await app.post(objectsPath(), envelope(w(m))).expect(202);
     const oid = w(T('05.500')).id;
     const first = await app.get(`${objectPath(oid)}?match[version]=first`).expect(200);
     expect(modifiedOf(first.body)).to.deep.equal([T('05.500')]);
@@ -128,7 +141,13 @@ describe('added_after with any number of fractional digits', () => {
   const ids = objs.map((o) => o.id);
 
   it('T-12 T-72 the same instant written with 0 to 9 fractional digits selects the same objects', async () => {
-    for (const ts of ['2025-01-01T00:00:00.1Z', '2025-01-01T00:00:00.100Z', '2025-01-01T00:00:00.1000Z', '2025-01-01T00:00:00.100000Z', '2025-01-01T00:00:00.100000000Z']) {
+    for (const ts of [
+      '2025-01-01T00:00:00.1Z',
+      '2025-01-01T00:00:00.100Z',
+      '2025-01-01T00:00:00.1000Z',
+      '2025-01-01T00:00:00.100000Z',
+      '2025-01-01T00:00:00.100000000Z',
+    ]) {
       expect(await idsAfter(ts), ts).to.deep.equal(ids.slice(1));
     }
     for (const ts of ['2025-01-01T00:00:00.2Z', '2025-01-01T00:00:00.20Z', '2025-01-01T00:00:00.2000000Z']) {

@@ -187,7 +187,9 @@ describe('Upgrade: a release 0.1 database is migrated and served unchanged', fun
   });
 
   it('records the newest schema version and creates no demo data and no extra admin', async () => {
-    expect((await container.store.migrate()).to).to.equal(TEST_BACKEND === 'mongodb' ? MONGO_MIGRATIONS.length : SQLITE_MIGRATIONS.length);
+    expect((await container.store.migrate()).to).to.equal(
+      TEST_BACKEND === 'mongodb' ? MONGO_MIGRATIONS.length : SQLITE_MIGRATIONS.length,
+    );
     expect((await container.store.catalog.listApiRoots()).map((r) => r.path)).to.deep.equal(['eu']);
     expect(await container.store.identity.countPlatformAdmins()).to.equal(1);
   });

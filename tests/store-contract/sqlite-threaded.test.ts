@@ -395,7 +395,7 @@ describe('SQLite worker threads: deadlines, crashes and close', function () {
   });
 });
 
-describe('SQLite worker threads: pages of texts in the readers\' shared pool', function () {
+describe("SQLite worker threads: pages of texts in the readers' shared pool", function () {
   this.timeout(60_000);
   let dir: string;
   let store: Store;

@@ -32,13 +32,26 @@ describe('next cursors (§3.4, Appendix B)', () => {
 
 describe('media types (§1.6.8, §3.1)', () => {
   it('T-16 accepts TAXII 2.1, versionless TAXII, wildcards and a missing header', () => {
-    for (const a of [undefined, '', '*/*', 'application/*', 'application/taxii+json', 'application/taxii+json ; version = 2.1', 'text/plain, application/taxii+json;version=2.1;q=0.2']) {
+    for (const a of [
+      undefined,
+      '',
+      '*/*',
+      'application/*',
+      'application/taxii+json',
+      'application/taxii+json ; version = 2.1',
+      'text/plain, application/taxii+json;version=2.1;q=0.2',
+    ]) {
       expect(() => assertAcceptable(a), String(a)).not.to.throw();
     }
   });
 
   it('T-16 refuses other versions, q=0 and unrelated types', () => {
-    for (const a of ['application/taxii+json;version=2.0', 'application/taxii+json;version=2.1;q=0', 'application/json', 'garbage']) {
+    for (const a of [
+      'application/taxii+json;version=2.0',
+      'application/taxii+json;version=2.1;q=0',
+      'application/json',
+      'garbage',
+    ]) {
       expect(() => assertAcceptable(a), a).to.throw(NotAcceptableError);
     }
   });
@@ -56,7 +69,14 @@ describe('error mapping (§3.6)', () => {
     const known = toErrorResponse(new InvalidRequestError('bad limit', { details: { limit: '0' } }), 'req-1');
     expect(known).to.deep.equal({
       status: 400,
-      body: { title: 'Invalid request', description: 'bad limit', error_id: 'req-1', error_code: 'invalid-request', http_status: '400', details: { limit: '0' } },
+      body: {
+        title: 'Invalid request',
+        description: 'bad limit',
+        error_id: 'req-1',
+        error_code: 'invalid-request',
+        http_status: '400',
+        details: { limit: '0' },
+      },
     });
     const unknown = toErrorResponse(new Error('SQLITE_CORRUPT at /var/lib/x.db'), 'req-2');
     expect(unknown.status).to.equal(500);

@@ -34,7 +34,11 @@ describe('TAXII query parameters (§3.4)', () => {
     const q = parseTaxiiQuery('match[version]=first,2024-01-01T00:00:00Z,last', 'objects', 1000);
     expect(q.versions).to.deep.equal({ first: true, last: true, exact: [versionKey('2024-01-01T00:00:00Z')] });
     expect(parseTaxiiQuery('match[version]=all', 'objects', 1000).versions).to.deep.equal({ all: true });
-    expect(parseTaxiiQuery('match[version]=first', 'objects', 1000).versions).to.deep.equal({ first: true, last: false, exact: [] });
+    expect(parseTaxiiQuery('match[version]=first', 'objects', 1000).versions).to.deep.equal({
+      first: true,
+      last: false,
+      exact: [],
+    });
   });
 
   it('T-69 T-72 T-74 T-85 T-126 rejects malformed and repeated parameters with a reason', () => {
@@ -51,7 +55,9 @@ describe('TAXII query parameters (§3.4)', () => {
     rejects('match[type]=Indicator');
     rejects('match[spec_version]=2');
     rejects('next=');
-    rejects(`match[id]=${Array.from({ length: 1001 }, (_, i) => `indicator--6b1c2e9a-93f5-4d7b-8f0e-${String(i).padStart(12, '0')}`).join(',')}`);
+    rejects(
+      `match[id]=${Array.from({ length: 1001 }, (_, i) => `indicator--6b1c2e9a-93f5-4d7b-8f0e-${String(i).padStart(12, '0')}`).join(',')}`,
+    );
   });
 
   it('T-71 T-61 parameters an endpoint does not define are ignored there', () => {

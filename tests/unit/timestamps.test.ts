@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { compareTimestamps, formatMicros, parseTimestamp, systemClock, toMicros, versionKey } from '../../src/stix/timestamps.js';
+import {
+  compareTimestamps,
+  formatMicros,
+  parseTimestamp,
+  systemClock,
+  toMicros,
+  versionKey,
+} from '../../src/stix/timestamps.js';
 
 describe('timestamps (TAXII 2.1 §2, STIX 2.1 §2.16)', () => {
   it('T-12 formats microseconds with exactly six fractional digits', () => {
@@ -16,7 +23,15 @@ describe('timestamps (TAXII 2.1 §2, STIX 2.1 §2.16)', () => {
   });
 
   it('S-8 rejects non-UTC, malformed and impossible calendar values', () => {
-    for (const bad of ['2024-01-01T00:00:00+01:00', '2024-01-01 00:00:00Z', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:00:00.Z', 'yesterday']) {
+    for (const bad of [
+      '2024-01-01T00:00:00+01:00',
+      '2024-01-01 00:00:00Z',
+      '2024-02-30T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T00:00:00.Z',
+      'yesterday',
+    ]) {
       expect(parseTimestamp(bad), bad).to.equal(undefined);
     }
     expect(parseTimestamp('2024-02-29T00:00:00Z')).not.to.equal(undefined);
@@ -28,7 +43,9 @@ describe('timestamps (TAXII 2.1 §2, STIX 2.1 §2.16)', () => {
     const a = versionKey('2024-01-01T00:00:01.9Z') as string;
     const b = versionKey('2024-01-01T00:00:10Z') as string;
     expect(a < b).to.equal(true);
-    expect((versionKey('1999-12-31T23:59:59.999Z') as string) < (versionKey('2000-01-01T00:00:00Z') as string)).to.equal(true);
+    expect(
+      (versionKey('1999-12-31T23:59:59.999Z') as string) < (versionKey('2000-01-01T00:00:00Z') as string),
+    ).to.equal(true);
   });
 
   it('T-86 T-89 version keys equate mixed-precision variants of one instant, in both directions', () => {
@@ -71,7 +88,7 @@ describe('timestamps (TAXII 2.1 §2, STIX 2.1 §2.16)', () => {
         expect((keys[j] as string) > (keys[i] as string), `${ascending[j]} > ${ascending[i]}`).to.equal(true);
       }
     }
-    const shuffled = [...ascending].reverse().sort((a, b) => (a.length - b.length) || (a < b ? 1 : -1));
+    const shuffled = [...ascending].reverse().sort((a, b) => a.length - b.length || (a < b ? 1 : -1));
     const byKey = [...shuffled].sort((a, b) => ((versionKey(a) as string) < (versionKey(b) as string) ? -1 : 1));
     expect(byKey).to.deep.equal(ascending);
   });
@@ -123,9 +140,13 @@ describe('timestamps (TAXII 2.1 §2, STIX 2.1 §2.16)', () => {
     ] as const) {
       expect(toMicros(ts), ts).to.equal(micros);
     }
-    expect(toMicros('2024-01-01T00:00:01.9Z') as number).to.be.greaterThan(toMicros('2024-01-01T00:00:01.10Z') as number);
+    expect(toMicros('2024-01-01T00:00:01.9Z') as number).to.be.greaterThan(
+      toMicros('2024-01-01T00:00:01.10Z') as number,
+    );
     expect(toMicros('2024-01-01T00:00:01.5Z') as number).to.be.greaterThan(toMicros('2024-01-01T00:00:01Z') as number);
-    expect(toMicros('2024-01-01T00:00:01.999999Z') as number).to.be.lessThan(toMicros('2024-01-01T00:00:02Z') as number);
+    expect(toMicros('2024-01-01T00:00:01.999999Z') as number).to.be.lessThan(
+      toMicros('2024-01-01T00:00:02Z') as number,
+    );
   });
 
   it('T-95 P-29 the system clock has sub-millisecond resolution and never goes back', () => {

@@ -162,6 +162,67 @@ describe('SQLite object versions (src/store/sqlite/objects.ts)', () => {
     ]);
   });
 
+  it('within one batch, sees the versions added before in the same batch, past the lookup of 100 ids at a time', async () => {
+    // 130 objects stored already, then one batch of 250 entries: a new version of each of them,
+    // 110 new objects, and versions of one id in an order that moves first and last.
+    const old = Array.from({ length: 130 }, (_, i) => v(`o${i}`, M1));
+    await add(old, T0);
+    const fresh = Array.from({ length: 110 }, (_, i) => v(`n${i}`, M2));
+    const batch = [
+      ...old.map((o) => ({ ...o, modified: M2 })),
+      ...fresh,
+      v('b', M2),
+      v('b', M1),
+      v('b', M3),
+      v('b', M2),
+      { ...v('b', M3), name: 'changed' },
+      v('o7', M1),
+      v('o7', M3),
+      v('n3', M2),
+      v('n3', M4),
+      v('n109', M1),
+    ];
+    const out = await add(batch, T0 + 1000);
+    expect(out.map((o) => o.outcome)).to.deep.equal([
+      ...old.map(() => 'added'),
+      ...fresh.map(() => 'added'),
+      'added',
+      'added',
+      'added',
+      'duplicate',
+      'conflict',
+      'duplicate',
+      'added',
+      'duplicate',
+      'added',
+      'added',
+    ]);
+    expect(await versions({ ids: [v('b', M1).id], versions: { all: true } })).to.have.length(3);
+    expect(await versions({ ids: [v('b', M1).id], versions: { first: true, last: true, exact: [] } })).to.have.members([
+      tag('b', M1),
+      tag('b', M3),
+    ]);
+    expect(await versions({ ids: [v('o7', M1).id], versions: LAST })).to.deep.equal([tag('o7', M3)]);
+    expect(await versions({ ids: [v('n3', M1).id], versions: LAST })).to.deep.equal([tag('n3', M4)]);
+    expect(
+      await versions({ ids: [v('n109', M1).id], versions: { first: true, last: false, exact: [] } }),
+    ).to.deep.equal([tag('n109', M1)]);
+    // The analyst index's queue holds each change to a latest version in the order it was made.
+    const queued = (store as unknown as { objects: { s: { db: import('better-sqlite3').Database } } }).objects.s.db
+      .prepare('SELECT id, obj_seq FROM intel_pending WHERE at >= ? ORDER BY qseq')
+      .all(T0 + 1000) as { id: string; obj_seq: number }[];
+    const seqs = queued.map((q) => q.obj_seq);
+    expect(seqs).to.deep.equal([...seqs].sort((a, b) => a - b));
+    expect(queued.map((q) => q.id)).to.deep.equal([
+      ...old.map((o) => o.id),
+      ...fresh.map((o) => o.id),
+      v('b', M1).id,
+      v('b', M1).id,
+      v('o7', M1).id,
+      v('n3', M1).id,
+    ]);
+  });
+
   it('selects unions of first, last and several exact versions', async () => {
     for (const [i, m] of [M1, M2, M3, M4].entries()) await add([v('u', m)], T0 + i * 10);
     await add([v('w', M2)], T0 + 100);

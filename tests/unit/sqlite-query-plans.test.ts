@@ -68,6 +68,35 @@ describe('SQLite query plans: an index serves every filter', () => {
     );
   });
 
+  it('adding objects looks up what is stored of their ids with the (ckey, id, vkey) index', async () => {
+    db.seen.length = 0;
+    const o = { type: 'indicator', spec_version: '2.1', id: ID, created: '2024-01-01T00:00:00.000Z' };
+    const version = { ...o, modified: o.created };
+    await objects.addObjects(
+      C,
+      [
+        {
+          id: ID,
+          type: 'indicator',
+          specVersion: '2.1',
+          version: o.created,
+          versionKey: versionKey(o.created) as string,
+          markings: [],
+          json: JSON.stringify(version),
+        },
+      ],
+      1_000,
+    );
+    const sql = db.seen.find((s) => s.startsWith('SELECT id, vkey, version FROM objects'));
+    expect(sql, 'the batch lookup').to.be.a('string');
+    const params = Array.from({ length: (sql as string).split('?').length - 1 }, () => 1);
+    const plan = (db.db.prepare(`EXPLAIN QUERY PLAN ${sql as string}`).all(...params) as { detail: string }[])
+      .map((r) => r.detail)
+      .join(' | ');
+    expect(plan).to.match(/USING INDEX ix_objects_version \(ckey=\? AND id=\?\)/);
+    expect(plan).not.to.match(/SCAN objects/);
+  });
+
   it('match[type] uses the (ckey, type, date_added) index; an exact match[version] the (ckey, vkey) one', async () => {
     const byType = await planOf({ types: ['indicator'], versions: LAST });
     expect(byType).to.match(/ix_objects_type \(ckey=\? AND type=\?\)/);

@@ -146,6 +146,9 @@ function textOf(json: unknown): string {
   return Buffer.isBuffer(json) ? json.toString('utf8') : String(json);
 }
 
+/** rows per statement of enqueueMany (4 parameters each) */
+const QUEUE_ROWS = 50;
+
 type PendingRow = [qseq: number, ckey: number, id: string, objSeq: number | null, at: number];
 
 /**
@@ -163,6 +166,35 @@ export class IntelIndexWriter {
    */
   enqueue(ckey: number, id: string, seq: number | null, at: number): void {
     this.prep('INSERT INTO intel_pending (ckey, id, obj_seq, at) VALUES (?, ?, ?, ?)').run(ckey, id, seq, at);
+  }
+
+  /**
+   * Queues several changes of one collection, in the given order (the order they were made), as
+   * `enqueue` one by one would: a statement of QUEUE_ROWS rows at a time, for the per-call cost
+   * of a bulk write (about 3 µs per object one by one).
+   */
+  enqueueMany(ckey: number, changes: readonly { id: string; seq: number; at: number }[]): void {
+    let i = 0;
+    if (changes.length >= QUEUE_ROWS) {
+      const many = this.prep(
+        `INSERT INTO intel_pending (ckey, id, obj_seq, at) VALUES ${Array(QUEUE_ROWS).fill('(?, ?, ?, ?)').join(', ')}`,
+      );
+      const params: unknown[] = new Array(4 * QUEUE_ROWS);
+      for (; i + QUEUE_ROWS <= changes.length; i += QUEUE_ROWS) {
+        for (let k = 0; k < QUEUE_ROWS; k++) {
+          const c = changes[i + k] as { id: string; seq: number; at: number };
+          params[4 * k] = ckey;
+          params[4 * k + 1] = c.id;
+          params[4 * k + 2] = c.seq;
+          params[4 * k + 3] = c.at;
+        }
+        many.run(params);
+      }
+    }
+    for (; i < changes.length; i++) {
+      const c = changes[i] as { id: string; seq: number; at: number };
+      this.enqueue(ckey, c.id, c.seq, c.at);
+    }
   }
 
   /** Whether queued changes wait (reads check this first). */

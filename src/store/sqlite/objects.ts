@@ -15,6 +15,9 @@ import type {
 import type { Row, SqliteDb } from './database.js';
 import { IntelIndexWriter } from './intel.js';
 
+/** ids per statement when a batch looks up what is stored of its objects */
+const LOOKUP_IDS = 100;
+
 type ObjectRow = [id: string, version: string, dateAdded: number, specVersion: string, json: Buffer];
 
 export class SqliteObjects implements ObjectStore {
@@ -60,7 +63,6 @@ export class SqliteObjects implements ObjectStore {
   async addObjects(collectionId: string, versions: readonly NewVersion[], nowMicros: number): Promise<AddOutcome[]> {
     const ckey = this.ckey(collectionId);
     if (ckey === undefined) throw new Error(`unknown collection ${collectionId}`);
-    const existing = this.s.stmt('SELECT vkey, version FROM objects WHERE ckey = ? AND id = ?');
     const jsonOf = this.s.stmt('SELECT json FROM objects WHERE ckey = ? AND id = ? AND vkey = ?').pluck();
     const clearFirst = this.s.stmt('UPDATE objects SET is_first = 0 WHERE ckey = ? AND id = ? AND is_first = 1');
     const clearLast = this.s.stmt('UPDATE objects SET is_last = 0 WHERE ckey = ? AND id = ? AND is_last = 1');
@@ -78,8 +80,16 @@ export class SqliteObjects implements ObjectStore {
       // Strictly increasing per collection, even when the wall clock stalls or steps back.
       let lastAdded = this.lastDateAdded(ckey);
       const firstMark = lastAdded;
+      // The stored versions of every id of the batch, read in a few statements instead of one per
+      // object, and kept up to date below as versions of the batch are added.
+      const stored = this.storedVersions(ckey, versions);
+      const queued: { id: string; seq: number; at: number }[] = [];
       for (const v of versions) {
-        const rows = existing.all(ckey, v.id) as Row[];
+        let rows = stored.get(v.id);
+        if (rows === undefined) {
+          rows = [];
+          stored.set(v.id, rows);
+        }
         const bytes = Buffer.from(v.json);
         // An object without created/modified (STIX 2.1 §3.2, most SCOs) has one version: the first copy.
         const same = v.versionKey === undefined ? rows[0] : rows.find((r) => r.vkey === v.versionKey);
@@ -88,7 +98,7 @@ export class SqliteObjects implements ObjectStore {
           // §5.5 status details name the version the client sent (the stored text of the same instant may differ).
           out.push({
             id: v.id,
-            version: v.version ?? (same.version as string),
+            version: v.version ?? same.version,
             outcome: equal ? 'duplicate' : 'conflict',
           });
           continue;
@@ -100,7 +110,7 @@ export class SqliteObjects implements ObjectStore {
         let isFirst = true;
         let isLast = true;
         for (const r of rows) {
-          const cmp = compareTimestamps(r.version as string, version);
+          const cmp = compareTimestamps(r.version, version);
           if (cmp < 0) isFirst = false;
           if (cmp > 0) isLast = false;
         }
@@ -119,14 +129,45 @@ export class SqliteObjects implements ObjectStore {
           bytes,
         ).lastInsertRowid;
         for (const m of v.markings) mark.run(seq, m);
+        rows.push({ vkey, version });
         // The intel index follows the latest version; an older version arriving late changes nothing.
-        if (isLast) this.intel.enqueue(ckey, v.id, Number(seq), dateAdded);
+        if (isLast) queued.push({ id: v.id, seq: Number(seq), at: dateAdded });
         out.push({ id: v.id, version, outcome: 'added' });
       }
+      this.intel.enqueueMany(ckey, queued);
       if (lastAdded > firstMark) saveMark.run(ckey, lastAdded);
       return out;
     });
     return run.immediate();
+  }
+
+  /** The (vkey, version) of every stored version of the given objects' ids, by id. */
+  private storedVersions(
+    ckey: number,
+    versions: readonly NewVersion[],
+  ): Map<string, { vkey: string; version: string }[]> {
+    const byId = new Map<string, { vkey: string; version: string }[]>();
+    const ids = [...new Set(versions.map((v) => v.id))];
+    // One statement of LOOKUP_IDS placeholders, the last group padded with its last id (IN is a set).
+    const lookup = this.s
+      .stmt(
+        `SELECT id, vkey, version FROM objects WHERE ckey = ? AND id IN (${Array(LOOKUP_IDS).fill('?').join(', ')})`,
+      )
+      .raw(true);
+    const params: unknown[] = new Array(1 + LOOKUP_IDS);
+    params[0] = ckey;
+    for (let i = 0; i < ids.length; i += LOOKUP_IDS) {
+      for (let k = 0; k < LOOKUP_IDS; k++) params[1 + k] = ids[Math.min(i + k, ids.length - 1)];
+      for (const [id, vkey, version] of lookup.all(params) as [string, string, string][]) {
+        let rows = byId.get(id);
+        if (rows === undefined) {
+          rows = [];
+          byId.set(id, rows);
+        }
+        rows.push({ vkey, version });
+      }
+    }
+    return byId;
   }
 
   private where(ckey: number, q: ObjectQuery, after: number | undefined): { sql: string; params: unknown[] } {

@@ -1,6 +1,7 @@
 // The ingestion queue on SQLite: ingest_jobs holds one row per add-objects request and its lease,
-// ingest_packs the raw envelope entries, one row per append (item-packs.ts). A claim is one UPDATE … RETURNING, which SQLite runs under
-// its single write lock, so two workers (threads or processes on one file) never take one job.
+// ingest_packs the raw envelope entries, one row per append (item-packs.ts). A claim is one
+// UPDATE … RETURNING, which SQLite runs under its single write lock, so two workers (threads or
+// processes on one file) never take one job.
 import type { IngestJob, JobItem, JobPrincipal, JobStore, NewJob } from '../jobs.js';
 import type { Row, SqliteDb } from './database.js';
 import { packItems, unpackItems } from './item-packs.js';

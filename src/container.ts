@@ -50,6 +50,8 @@ export interface Container {
   accessCache: AccessCache;
   /** pages read ahead of clients walking by `next` (src/taxii/read-ahead.ts) */
   readAhead: ReadAhead;
+  /** entries of envelopes received here, held for the local worker (`ingest.handoff_bytes`) */
+  handoff: RecentJobItems;
   /**
    * Starts the background work of a serving process: the ingestion worker. Called after bootstrap,
    * so that queued requests are processed under the reconciled configuration; one-shot commands
@@ -58,12 +60,6 @@ export interface Container {
   start(): void;
   close(): Promise<void>;
 }
-
-/**
- * Bytes of received envelope entries held in memory for the local ingestion worker, at most; the
- * rest is read back from the queue. Enough for the envelopes a busy writer keeps in flight.
- */
-const RECENT_ITEMS_BYTES = 32 * 1024 * 1024;
 
 export async function createContainer(
   config: Readonly<Config>,
@@ -104,7 +100,7 @@ export async function createContainer(
   const objects = readAhead.watch(store.objects);
   const pager = new Pager(objects, new CursorCodec(Buffer.from(secret, 'base64')), metrics, readAhead);
   // Envelopes received here are processed from memory by the local worker (src/ingest/recent-items.ts).
-  const jobs = new RecentJobItems(store.jobs, RECENT_ITEMS_BYTES);
+  const jobs = new RecentJobItems(store.jobs, config.ingest.handoffBytes);
   const services: TaxiiServices = {
     discovery: new DiscoveryService(gate, config.taxii, config.server.baseUrl ?? ''),
     collections: new CollectionsService(gate),
@@ -161,6 +157,7 @@ export async function createContainer(
     metrics,
     accessCache,
     readAhead,
+    handoff: jobs,
     start: () => worker.start(),
     close: async () => {
       clearInterval(purge);

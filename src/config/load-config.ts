@@ -76,6 +76,7 @@ const DEFAULTS = {
     workers: I.workers,
     lease_seconds: I.leaseSeconds,
     status_detail_limit: I.statusDetailLimit,
+    handoff_bytes: I.handoffBytes,
   },
   taxii: { title: 'Palisade TAXII 2.1 server', max_page_size: 1000, status_retention_hours: 168 },
 };
@@ -300,6 +301,7 @@ interface RawIngest {
   workers: number;
   lease_seconds: number;
   status_detail_limit: number;
+  handoff_bytes: number;
 }
 
 function toIngest(i: RawIngest): IngestLimitsConfig {
@@ -312,6 +314,7 @@ function toIngest(i: RawIngest): IngestLimitsConfig {
     workers: i.workers,
     leaseSeconds: i.lease_seconds,
     statusDetailLimit: i.status_detail_limit,
+    handoffBytes: i.handoff_bytes,
   };
 }
 

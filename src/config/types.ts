@@ -61,6 +61,8 @@ export interface IngestLimitsConfig {
   leaseSeconds: number;
   /** successes and failures of a status are listed while each list holds at most this many */
   statusDetailLimit: number;
+  /** bytes of received envelope entries held in memory for this process's worker (0: none) */
+  handoffBytes: number;
 }
 
 export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimitsConfig> = Object.freeze({
@@ -72,6 +74,7 @@ export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimitsConfig> = Object.freeze
   workers: 2,
   leaseSeconds: 60,
   statusDetailLimit: 10_000,
+  handoffBytes: 33_554_432,
 });
 
 /** `store.query_timeout_ms`: the longest one database query may run. */

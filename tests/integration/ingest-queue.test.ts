@@ -179,6 +179,31 @@ describe('Add objects through the ingestion queue', function () {
     }
   });
 
+  for (const [handoff, fromQueue] of [
+    [undefined, false],
+    [0, true],
+  ] as const) {
+    it(`hands the received entries to the worker ${fromQueue ? 'through the queue with ingest.handoff_bytes: 0' : 'in memory by default'}`, async () => {
+      const config = handoff === undefined ? TEST_CONFIG : `ingest: { handoff_bytes: ${handoff} }\n${TEST_CONFIG}`;
+      const app = await startTestApp({ config, ingestWorker: false });
+      try {
+        const objs = Array.from({ length: 12 }, (_, i) => indicator(`handoff-${handoff ?? 'default'}-${i}`));
+        const res = await raw(app, envelope(...objs)).expect(202);
+        // Queued, not yet processed: held in memory unless the hand-off is off.
+        const held = app.container.handoff.heldBytes;
+        if (fromQueue) expect(held).to.equal(0);
+        else expect(held).to.be.above(12 * 200);
+        app.container.start();
+        const s = await untilComplete(app, res.body.id as string);
+        expect(s).to.include({ total_count: 12, success_count: 12, failure_count: 0 });
+        // Once the worker took them, they are let go.
+        expect(app.container.handoff.heldBytes).to.equal(0);
+      } finally {
+        await app.close();
+      }
+    });
+  }
+
   it('leaves nothing queued when the envelope is refused', async () => {
     const app = await startTestApp();
     try {

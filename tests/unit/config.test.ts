@@ -291,6 +291,7 @@ users:
         workers: 2,
         leaseSeconds: 60,
         statusDetailLimit: 10_000,
+        handoffBytes: 33_554_432,
       });
       expect(cfg.ingest).to.deep.equal(DEFAULT_INGEST_LIMITS);
       expect(cfg.store.queryTimeoutMs).to.equal(5_000);
@@ -313,7 +314,7 @@ users:
     max_concurrent_requests_per_principal: 4
     rate_limit: { requests_per_second: 0.5 }
     shutdown_grace_ms: 0
-ingest: { max_objects_per_envelope: 10, max_object_bytes: 20, max_decompressed_bytes: 30, max_depth: 8, chunk_size: 5, workers: 3, lease_seconds: 9, status_detail_limit: 0 }
+ingest: { max_objects_per_envelope: 10, max_object_bytes: 20, max_decompressed_bytes: 30, max_depth: 8, chunk_size: 5, workers: 3, lease_seconds: 9, status_detail_limit: 0, handoff_bytes: 0 }
 store: { query_timeout_ms: 250 }
 `,
       );
@@ -339,6 +340,7 @@ store: { query_timeout_ms: 250 }
         workers: 3,
         leaseSeconds: 9,
         statusDetailLimit: 0,
+        handoffBytes: 0,
       });
       // A store section without kind is SQLite, unless it names a URI.
       expect(cfg.store).to.deep.include({ kind: 'sqlite', queryTimeoutMs: 250 });

@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { versionKey } from '../../src/stix/timestamps.js';
 import { toVersionRecord } from '../../src/stix/versions.js';
@@ -208,9 +209,12 @@ describe('SQLite object versions (src/store/sqlite/objects.ts)', () => {
       await versions({ ids: [v('n109', M1).id], versions: { first: true, last: false, exact: [] } }),
     ).to.deep.equal([tag('n109', M1)]);
     // The analyst index's queue holds each change to a latest version in the order it was made.
-    const queued = (store as unknown as { objects: { s: { db: import('better-sqlite3').Database } } }).objects.s.db
-      .prepare('SELECT id, obj_seq FROM intel_pending WHERE at >= ? ORDER BY qseq')
-      .all(T0 + 1000) as { id: string; obj_seq: number }[];
+    const look = new Database(join(dir, 'objects.db'), { readonly: true });
+    const queued = look.prepare('SELECT id, obj_seq FROM intel_pending WHERE at >= ? ORDER BY qseq').all(T0 + 1000) as {
+      id: string;
+      obj_seq: number;
+    }[];
+    look.close();
     const seqs = queued.map((q) => q.obj_seq);
     expect(seqs).to.deep.equal([...seqs].sort((a, b) => a - b));
     expect(queued.map((q) => q.id)).to.deep.equal([

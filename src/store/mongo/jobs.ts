@@ -71,6 +71,8 @@ export class MongoJobs implements JobStore {
   }
 
   async readItems(jobId: string, fromSeq: number, limit: number): Promise<JobItem[]> {
+    // limit(0) would mean no limit to the driver
+    if (limit <= 0) return [];
     const docs = await this.c.jobItems
       .find({ _id: { $gte: itemId(jobId, fromSeq), $lt: `${jobId}|~` } })
       .sort({ _id: 1 })

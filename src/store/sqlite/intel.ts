@@ -149,6 +149,13 @@ function textOf(json: unknown): string {
 /** rows per statement of enqueueMany (4 parameters each) */
 const QUEUE_ROWS = 50;
 
+/** A change for the analyst index: version `seq` of `id`, added at `at`, became the latest. */
+export interface QueuedChange {
+  id: string;
+  seq: number;
+  at: number;
+}
+
 type PendingRow = [qseq: number, ckey: number, id: string, objSeq: number | null, at: number];
 
 /**
@@ -173,7 +180,7 @@ export class IntelIndexWriter {
    * `enqueue` one by one would: a statement of QUEUE_ROWS rows at a time, for the per-call cost
    * of a bulk write (about 3 µs per object one by one).
    */
-  enqueueMany(ckey: number, changes: readonly { id: string; seq: number; at: number }[]): void {
+  enqueueMany(ckey: number, changes: readonly QueuedChange[]): void {
     let i = 0;
     if (changes.length >= QUEUE_ROWS) {
       const many = this.prep(
@@ -182,7 +189,7 @@ export class IntelIndexWriter {
       const params: unknown[] = new Array(4 * QUEUE_ROWS);
       for (; i + QUEUE_ROWS <= changes.length; i += QUEUE_ROWS) {
         for (let k = 0; k < QUEUE_ROWS; k++) {
-          const c = changes[i + k] as { id: string; seq: number; at: number };
+          const c = changes[i + k] as QueuedChange;
           params[4 * k] = ckey;
           params[4 * k + 1] = c.id;
           params[4 * k + 2] = c.seq;
@@ -192,7 +199,7 @@ export class IntelIndexWriter {
       }
     }
     for (; i < changes.length; i++) {
-      const c = changes[i] as { id: string; seq: number; at: number };
+      const c = changes[i] as QueuedChange;
       this.enqueue(ckey, c.id, c.seq, c.at);
     }
   }

@@ -12,22 +12,26 @@ const RAW = 0;
 const REFUSED = 1;
 const HEAD = 5;
 
-/** The items as one pack; throws when their seq numbers are not consecutive. */
+/** The items as one pack, written into one buffer; throws when their seq numbers are not consecutive. */
 export function packItems(items: readonly JobItem[]): Buffer {
   const first = items[0]?.seq ?? 0;
-  const parts: Buffer[] = [];
   let total = 0;
   for (let i = 0; i < items.length; i++) {
     const it = items[i] as JobItem;
     if (it.seq !== first + i) throw new Error(`queued entries must be consecutive: ${it.seq} follows ${first + i - 1}`);
-    const body = 'raw' in it ? it.raw : Buffer.from(it.refused, 'utf8');
-    const head = Buffer.allocUnsafe(HEAD);
-    head[0] = 'raw' in it ? RAW : REFUSED;
-    head.writeUInt32LE(body.length, 1);
-    parts.push(head, body);
-    total += HEAD + body.length;
+    total += HEAD + ('raw' in it ? it.raw.length : Buffer.byteLength(it.refused, 'utf8'));
   }
-  return Buffer.concat(parts, total);
+  const pack = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const it of items) {
+    const raw = 'raw' in it;
+    const length = raw ? it.raw.length : Buffer.byteLength(it.refused, 'utf8');
+    pack[at] = raw ? RAW : REFUSED;
+    pack.writeUInt32LE(length, at + 1);
+    at += HEAD;
+    at += raw ? it.raw.copy(pack, at) : pack.write(it.refused, at, 'utf8');
+  }
+  return pack;
 }
 
 /**

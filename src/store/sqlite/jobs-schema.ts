@@ -20,6 +20,9 @@ CREATE TABLE ingest_packs (
   PRIMARY KEY (job_id, first_seq));
 `;
 
+/** One pack of a job's entries: its job, first and last seq, and the pack (item-packs.ts). */
+export const INSERT_PACK = 'INSERT INTO ingest_packs (job_id, first_seq, last_seq, data) VALUES (?, ?, ?, ?)';
+
 /** Entries per pack when the rows of an earlier release are converted (the queue's append batch). */
 const CONVERTED_PACK = 1_000;
 
@@ -30,7 +33,7 @@ const CONVERTED_PACK = 1_000;
  */
 export function packQueuedItems(db: Database.Database): void {
   db.exec(INGEST_PACKS_SCHEMA);
-  const insert = db.prepare('INSERT INTO ingest_packs (job_id, first_seq, last_seq, data) VALUES (?, ?, ?, ?)');
+  const insert = db.prepare(INSERT_PACK);
   const page = db.prepare(
     'SELECT seq, raw, refused FROM ingest_items WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
   );

@@ -5,6 +5,7 @@
 import type { IngestJob, JobItem, JobPrincipal, JobStore, NewJob } from '../jobs.js';
 import type { Row, SqliteDb } from './database.js';
 import { packItems, unpackItems } from './item-packs.js';
+import { INSERT_PACK } from './jobs-schema.js';
 
 export class SqliteJobs implements JobStore {
   constructor(private readonly s: SqliteDb) {}
@@ -30,9 +31,7 @@ export class SqliteJobs implements JobStore {
     const first = items[0];
     const last = items[items.length - 1];
     if (!first || !last) return;
-    this.s
-      .stmt('INSERT INTO ingest_packs (job_id, first_seq, last_seq, data) VALUES (?, ?, ?, ?)')
-      .run(jobId, first.seq, last.seq, packItems(items));
+    this.s.stmt(INSERT_PACK).run(jobId, first.seq, last.seq, packItems(items));
   }
 
   async releaseJob(jobId: string, itemCount: number): Promise<void> {

@@ -13,10 +13,13 @@ import type {
   TextPage,
 } from '../objects.js';
 import type { Row, SqliteDb } from './database.js';
-import { IntelIndexWriter } from './intel.js';
+import { IntelIndexWriter, type QueuedChange } from './intel.js';
 
 /** ids per statement when a batch looks up what is stored of its objects */
 const LOOKUP_IDS = 100;
+
+/** what a write batch needs of a stored version of one of its ids */
+type StoredKey = { vkey: string; version: string };
 
 type ObjectRow = [id: string, version: string, dateAdded: number, specVersion: string, json: Buffer];
 
@@ -83,13 +86,9 @@ export class SqliteObjects implements ObjectStore {
       // The stored versions of every id of the batch, read in a few statements instead of one per
       // object, and kept up to date below as versions of the batch are added.
       const stored = this.storedVersions(ckey, versions);
-      const queued: { id: string; seq: number; at: number }[] = [];
+      const queued: QueuedChange[] = [];
       for (const v of versions) {
-        let rows = stored.get(v.id);
-        if (rows === undefined) {
-          rows = [];
-          stored.set(v.id, rows);
-        }
+        const rows = stored.get(v.id) as StoredKey[];
         const bytes = Buffer.from(v.json);
         // An object without created/modified (STIX 2.1 §3.2, most SCOs) has one version: the first copy.
         const same = v.versionKey === undefined ? rows[0] : rows.find((r) => r.vkey === v.versionKey);
@@ -141,13 +140,10 @@ export class SqliteObjects implements ObjectStore {
     return run.immediate();
   }
 
-  /** The (vkey, version) of every stored version of the given objects' ids, by id. */
-  private storedVersions(
-    ckey: number,
-    versions: readonly NewVersion[],
-  ): Map<string, { vkey: string; version: string }[]> {
-    const byId = new Map<string, { vkey: string; version: string }[]>();
-    const ids = [...new Set(versions.map((v) => v.id))];
+  /** The stored versions of the given objects' ids, by id: a list for every id, empty if none. */
+  private storedVersions(ckey: number, versions: readonly NewVersion[]): Map<string, StoredKey[]> {
+    const byId = new Map<string, StoredKey[]>(versions.map((v) => [v.id, []]));
+    const ids = [...byId.keys()];
     // One statement of LOOKUP_IDS placeholders, the last group padded with its last id (IN is a set).
     const lookup = this.s
       .stmt(
@@ -158,14 +154,8 @@ export class SqliteObjects implements ObjectStore {
     params[0] = ckey;
     for (let i = 0; i < ids.length; i += LOOKUP_IDS) {
       for (let k = 0; k < LOOKUP_IDS; k++) params[1 + k] = ids[Math.min(i + k, ids.length - 1)];
-      for (const [id, vkey, version] of lookup.all(params) as [string, string, string][]) {
-        let rows = byId.get(id);
-        if (rows === undefined) {
-          rows = [];
-          byId.set(id, rows);
-        }
-        rows.push({ vkey, version });
-      }
+      for (const [id, vkey, version] of lookup.all(params) as [string, string, string][])
+        (byId.get(id) as StoredKey[]).push({ vkey, version });
     }
     return byId;
   }
